@@ -1,0 +1,139 @@
+# mod_gwe_lb - sticky-session routing for mod_proxy_balancer.
+#
+#   make test    install what is missing (as root), build, run every test
+#   make run     a real Apache on 127.0.0.1 with the sample configuration
+#   make bench   microbenchmark of sticky/ and end-to-end against stock Apache
+#   make fuzz    the libFuzzer targets, for longer than make test does
+#   make soak    long fault and hostile-input runs
+#   make install install the module into this machine's Apache (apxs)
+
+APXS    ?= apxs
+CC      ?= gcc
+CLANG   ?= clang
+BUILD   := build
+MODULE  := $(BUILD)/mod_gwe_lb.so
+
+WARN    := -Wall -Wextra -Werror
+CFLAGS_STICKY := -std=c99 -O2 -g $(WARN) -Isticky
+SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all \
+           -fno-omit-frame-pointer
+
+STICKY_SRC := $(sort $(wildcard sticky/*.c))
+STICKY_HDR := sticky/sticky.h
+UNIT_SRC   := $(sort $(wildcard tests/unit/*.c))
+FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
+CHECK_LIBS  = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+
+# How long `make test` fuzzes each target; `make fuzz` overrides it.
+FUZZ_SECONDS ?= 5
+
+.PHONY: all deps test unit unit-san fuzz-smoke fuzz fuzz-replay integration \
+        browser bench bench-micro bench-e2e run soak install clean
+
+all: $(MODULE)
+
+deps:
+	@scripts/deps.sh
+
+# ---- the module ----------------------------------------------------------
+
+$(MODULE): mod_gwe_lb.c mod_gwe_lb.h $(STICKY_SRC) $(STICKY_HDR)
+	@mkdir -p $(BUILD)
+	$(APXS) -c -o mod_gwe_lb.so -Wc,-std=gnu99 -Wc,-Wall -Wc,-Wextra \
+	    -Wc,-Werror -Wc,-Wno-unused-parameter -I sticky \
+	    mod_gwe_lb.c $(STICKY_SRC) >$(BUILD)/apxs.log 2>&1 \
+	    || { cat $(BUILD)/apxs.log; exit 1; }
+	cp .libs/mod_gwe_lb.so $@
+
+install: $(MODULE)
+	$(APXS) -i -n gwe_lb $(MODULE)
+	install -m 644 conf-samples/proxy_gwe_lb.load \
+	    $$($(APXS) -q SYSCONFDIR)/mods-available/proxy_gwe_lb.load 2>/dev/null \
+	    || true
+
+# ---- unit tests (Check), plain and with sanitizers -------------------------
+
+$(BUILD)/unit_tests: $(UNIT_SRC) $(STICKY_SRC) $(STICKY_HDR)
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS_STICKY) -Itests/unit -o $@ $(UNIT_SRC) $(STICKY_SRC) \
+	    $(CHECK_LIBS)
+
+$(BUILD)/unit_tests_san: $(UNIT_SRC) $(STICKY_SRC) $(STICKY_HDR)
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS_STICKY) -O1 $(SAN) -Itests/unit -o $@ $(UNIT_SRC) \
+	    $(STICKY_SRC) $(CHECK_LIBS)
+
+unit: $(BUILD)/unit_tests
+	CK_FORK=yes $(BUILD)/unit_tests
+
+unit-san: $(BUILD)/unit_tests_san
+	CK_FORK=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    $(BUILD)/unit_tests_san
+
+# ---- fuzzing: libFuzzer (clang) and a gcc replay of the saved corpus -----
+
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(STICKY_SRC) $(STICKY_HDR)
+	@mkdir -p $(BUILD)
+	$(CLANG) -std=c99 -g -O1 -Isticky -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all -o $@ $< $(STICKY_SRC)
+
+$(BUILD)/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(STICKY_SRC)
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS_STICKY) $(SAN) -o $@ $< tests/fuzz/replay.c $(STICKY_SRC)
+
+fuzz-replay: $(addprefix $(BUILD)/replay_,$(FUZZ_NAMES))
+	@for t in $(FUZZ_NAMES); do \
+	    $(BUILD)/replay_$$t tests/fuzz/corpus/$$t || exit 1; done
+
+fuzz-smoke: $(addprefix $(BUILD)/fuzz_,$(FUZZ_NAMES))
+	@for t in $(FUZZ_NAMES); do \
+	    mkdir -p $(BUILD)/corpus/$$t; \
+	    $(BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        $(BUILD)/corpus/$$t tests/fuzz/corpus/$$t \
+	        >$(BUILD)/fuzz_$$t.log 2>&1 \
+	        || { tail -40 $(BUILD)/fuzz_$$t.log; exit 1; }; \
+	    echo "fuzz $$t: $$(grep -o 'stat::number_of_executed_units: *[0-9]*' \
+	        $(BUILD)/fuzz_$$t.log | grep -o '[0-9]*$$') executions, no crash"; \
+	done
+
+fuzz:
+	$(MAKE) fuzz-smoke FUZZ_SECONDS=$${FUZZ_SECONDS:-120}
+
+# ---- integration and browser tests (real Apache, real members) -----------
+
+integration: $(MODULE)
+	tests/integration/run.sh
+
+browser: $(MODULE)
+	tests/browser/run.sh
+
+# ---- everything ------------------------------------------------------------
+
+test: deps
+	@tests/run-all.sh
+
+# ---- benchmarks, demo, soak ------------------------------------------------
+
+$(BUILD)/bench_sticky: tests/bench/bench_sticky.c $(STICKY_SRC) $(STICKY_HDR)
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS_STICKY) -O2 -o $@ tests/bench/bench_sticky.c $(STICKY_SRC)
+
+bench-micro: $(BUILD)/bench_sticky
+	$(BUILD)/bench_sticky
+
+bench-e2e: $(MODULE)
+	bench/run.sh
+
+bench: deps bench-micro bench-e2e
+
+run: deps $(MODULE)
+	scripts/run-demo.sh
+
+soak: deps $(MODULE)
+	tests/soak/run.sh
+
+clean:
+	rm -rf $(BUILD) .libs *.lo *.la *.slo *.o sticky/*.lo sticky/*.slo \
+	    sticky/*.o sticky/.libs mod_gwe_lb.so

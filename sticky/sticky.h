@@ -1,0 +1,237 @@
+/*
+ * sticky.h - the routing core of mod_gwe_lb.
+ *
+ * Pure C99 over (pointer, length) slices: no httpd or APR header, no heap
+ * allocation, no global state.  Every function is reentrant, reads only the
+ * bytes it is given (inputs need not be NUL-terminated) and runs in time
+ * linear in its input (times the number of configured names or member
+ * routes, which are small and bounded).  The module glue, the Check unit
+ * tests, the fuzz targets and the microbenchmark all call these entry points.
+ *
+ * Vocabulary follows mod_proxy_balancer: a "member" is a BalancerMember, its
+ * "route" is its route= value, the "separator" stands between a value's own
+ * text and the route.
+ */
+#ifndef GWE_STICKY_H
+#define GWE_STICKY_H
+
+#include <stddef.h>
+
+typedef struct gwe_slice {
+    const char *ptr;
+    size_t len;
+} gwe_slice;
+
+/* Longest member route the core can match.  httpd stores routes in
+ * PROXY_WORKER_MAX_ROUTE_SIZE (64) bytes including the NUL; this is wider so
+ * the core never depends on that detail. */
+#define GWE_ROUTE_MAX 255
+
+/* Most parameter names one GWELBStickyParam may list. */
+#define GWE_PARAM_NAMES_MAX 16
+
+/* ------------------------------------------------------------------------ */
+/* URL parameters (SPEC 4.1)                                                 */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * gwe_url_param_find - first occurrence of any of `names` in a request URL.
+ *
+ *   url, len   the URL as mod_proxy sees it: "/path;p=v/seg?q=v&r=v#frag",
+ *              optionally preceded by "scheme://host" (skipped).  '#' ends
+ *              the URL.
+ *   names, n   parameter names (non-empty, compared case-sensitively).
+ *   value      on success, the raw (still percent-encoded) value: a slice of
+ *              url, possibly empty.
+ *
+ * A name matches only when it is bounded by '?', '&' or ';' before it and by
+ * '=' after it: "xalias=" and "aliasx=" are not "alias".  In the path a
+ * value ends at ';', '/', '?' or '#'; in the query at '&', ';' or '#'.  The
+ * occurrence earliest in the URL wins, whichever name it is.
+ *
+ * Returns the index in names of the name found, or -1.
+ */
+int gwe_url_param_find(const char *url, size_t len, const gwe_slice *names,
+                       size_t n, gwe_slice *value);
+
+/* ------------------------------------------------------------------------ */
+/* Cookie header (SPEC 4.2)                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef struct gwe_cookie_iter {
+    const char *pos;
+    const char *end;
+} gwe_cookie_iter;
+
+void gwe_cookie_iter_init(gwe_cookie_iter *it, const char *header,
+                          size_t len);
+
+/*
+ * gwe_cookie_next - the next value of cookie `name` in the header.
+ *
+ * The header is RFC 6265 "name=value" pairs separated by ';' with optional
+ * spaces or tabs.  Because httpd joins repeated Cookie lines with ", ", a
+ * ',' followed by optional spaces and "token=" also starts a new pair; any
+ * other ',' belongs to the value ("ROUTEID=abc,def.BE_2").  Names compare
+ * exactly.  A value wrapped in double quotes is returned without them.
+ * Pairs without '=' are skipped.
+ *
+ * Returns 1 and sets *value (a slice of the header, possibly empty), or 0
+ * when the header holds no further pair with that name.
+ */
+int gwe_cookie_next(gwe_cookie_iter *it, const char *name, size_t name_len,
+                    gwe_slice *value);
+
+/* ------------------------------------------------------------------------ */
+/* Percent coding                                                            */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * gwe_pct_decode_tail - validate and decode the end of a value.
+ *
+ * Checks all of in[0..len) ('%' must be followed by two hex digits; '+' is
+ * a plain '+') and writes the LAST min(decoded length, cap) decoded bytes
+ * to out.  Only the tail decides the route, so callers need a buffer of
+ * GWE_ROUTE_MAX + 1 bytes whatever the value's length.
+ *
+ * Returns 0 and sets *out_len, or -1 if an escape is malformed (then the
+ * whole value is unusable).
+ */
+int gwe_pct_decode_tail(const char *in, size_t len, char *out, size_t cap,
+                        size_t *out_len);
+
+/*
+ * gwe_cookie_encode - percent-encode a route for a cookie value.
+ *
+ * Bytes outside RFC 6265 cookie-octet, and '%', become "%XX" (upper-case
+ * hex), so gwe_pct_decode_tail gives back the route exactly.  Returns the
+ * encoded length; writes to out only if cap >= that length (out may be
+ * NULL to measure).  No NUL is written.
+ */
+size_t gwe_cookie_encode(const char *in, size_t len, char *out, size_t cap);
+
+/* ------------------------------------------------------------------------ */
+/* Route resolution (SPEC 4.3)                                               */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * gwe_route_match - the member route a decoded value names.
+ *
+ * Returns the index in routes of the LONGEST route r such that the value
+ * ends with sep followed by r, or -1.  Empty routes never match.  Routes
+ * are passed on every call because balancer-manager may change them while
+ * httpd runs.  Cost: one tail comparison per route.
+ */
+int gwe_route_match(const char *value, size_t len, char sep,
+                    const gwe_slice *routes, size_t nroutes);
+
+/* ------------------------------------------------------------------------ */
+/* The whole extraction (SPEC 4.1 - 4.3)                                     */
+/* ------------------------------------------------------------------------ */
+
+enum gwe_route_source {
+    GWE_SOURCE_NONE = 0,
+    GWE_SOURCE_PARAM = 1,
+    GWE_SOURCE_COOKIE = 2
+};
+
+typedef struct gwe_sticky_conf {
+    const gwe_slice *params; /* GWELBStickyParam names (may be 0) */
+    size_t nparams;
+    gwe_slice cookie;        /* GWELBRouteCookie name; len 0: none */
+    char separator;          /* GWELBRouteSeparator */
+} gwe_sticky_conf;
+
+typedef struct gwe_sticky_result {
+    enum gwe_route_source source; /* where the requested route came from */
+    int route;        /* index into routes of the requested route, or -1 */
+    int param;        /* index of the parameter name used, or -1 */
+    int cookie_route; /* index of the route the route cookie names, or -1:
+                         decides whether the response needs a Set-Cookie */
+} gwe_sticky_result;
+
+/*
+ * gwe_sticky_extract - the requested route of one request.
+ *
+ *   url, url_len        as for gwe_url_param_find
+ *   cookies, ncookies   every Cookie header value of the request, in order
+ *   routes, nroutes     live routes of the balancer's members
+ *
+ * Step 1: the first parameter occurrence; if its value decodes and names a
+ * member, source is PARAM.  Step 2: otherwise the first route cookie value
+ * that decodes and names a member, source COOKIE.  cookie_route is computed
+ * in both cases.  A malformed or unknown value counts as no route.
+ */
+void gwe_sticky_extract(const gwe_sticky_conf *conf, const char *url,
+                        size_t url_len, const gwe_slice *cookies,
+                        size_t ncookies, const gwe_slice *routes,
+                        size_t nroutes, gwe_sticky_result *out);
+
+/* ------------------------------------------------------------------------ */
+/* Route cookie configuration and Set-Cookie (SPEC 3, 4.5)                   */
+/* ------------------------------------------------------------------------ */
+
+enum gwe_switch { GWE_OFF = 0, GWE_ON = 1, GWE_AUTO = 2 };
+
+enum gwe_samesite {
+    GWE_SAMESITE_UNSET = 0,
+    GWE_SAMESITE_STRICT,
+    GWE_SAMESITE_LAX,
+    GWE_SAMESITE_NONE
+};
+
+typedef struct gwe_cookie_attrs {
+    gwe_slice path;        /* default "/" */
+    gwe_slice domain;      /* len 0: host-only cookie */
+    enum gwe_switch secure;      /* OFF, ON or AUTO (default) */
+    enum gwe_switch httponly;    /* default ON */
+    enum gwe_samesite samesite;  /* default UNSET: attribute left out */
+    long max_age;          /* seconds; 0: session cookie */
+    enum gwe_switch partitioned; /* default OFF */
+    unsigned set;          /* bit per attribute given, for "given twice" */
+} gwe_cookie_attrs;
+
+void gwe_cookie_attrs_init(gwe_cookie_attrs *a);
+
+/* 1 if name is a non-empty RFC 6265 cookie-name (an HTTP token). */
+int gwe_cookie_name_valid(const char *name, size_t len);
+
+/* 1 if c may be a GWELBRouteSeparator: one of  . - _ ~ ! * + : @ | $  */
+int gwe_separator_valid(char c);
+
+/*
+ * gwe_cookie_attr_parse - apply one "key=value" word of GWELBRouteCookie.
+ *
+ * Keys are case-insensitive; values are checked (path starts with '/',
+ * domain is a host name, switches are on/off(/auto), samesite is
+ * Strict/Lax/None in any case, max-age is a decimal > 0).  A key given
+ * twice with a different value is an error.  Slices in a point into word,
+ * which must outlive a.
+ *
+ * Returns 0, or -1 with a NUL-terminated message in err that names
+ * GWELBRouteCookie, the attribute and what is allowed.
+ */
+int gwe_cookie_attr_parse(gwe_cookie_attrs *a, const char *word, size_t len,
+                          char *err, size_t errcap);
+
+/* Refuses samesite=None or partitioned=on with secure=off (browsers drop
+ * such cookies).  Returns 0, or -1 with a message in err. */
+int gwe_cookie_attrs_check(const gwe_cookie_attrs *a, char *err,
+                           size_t errcap);
+
+/*
+ * gwe_set_cookie_build - the Set-Cookie header value for a route.
+ *
+ *   NAME=<sep><encoded route>; Path=P[; Domain=D][; Max-Age=N][; Secure]
+ *   [; HttpOnly][; SameSite=S][; Partitioned]
+ *
+ * is_tls resolves secure=auto.  A cookie without Secure never carries
+ * SameSite=None or Partitioned.  Returns the length (without NUL); writes
+ * it and a terminating NUL only if cap > length.
+ */
+size_t gwe_set_cookie_build(char *out, size_t cap, const char *name,
+                            size_t name_len, char sep, const char *route,
+                            size_t route_len, const gwe_cookie_attrs *a,
+                            int is_tls);
+
+#endif /* GWE_STICKY_H */
