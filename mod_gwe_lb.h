@@ -1,0 +1,85 @@
+/*
+ * mod_gwe_lb.h - types and configuration of mod_gwe_lb.
+ *
+ * mod_gwe_lb gives mod_proxy_balancer the sticky sessions a Genesys Web
+ * Engagement cluster needs.  It never replaces the balancer: a GWELB
+ * balancer's lbmethod is wrapped, so mod_proxy_balancer keeps locking,
+ * counting, health checks and the retry loop, and our finder only answers
+ * "which member did this request ask for"; every other choice goes back to
+ * the balancer's own lbmethod.
+ */
+#ifndef MOD_GWE_LB_H
+#define MOD_GWE_LB_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "mod_proxy.h"
+
+#include "sticky.h"
+
+/* Our own log message ids, in the spirit of httpd's APLOGNO(). */
+#define GWELB_LOGNO(n) "GWELB" #n ": "
+
+#define GWELB_UNSET (-1)
+#define GWELB_DEFAULT_SEPARATOR '.'
+
+/*
+ * Configuration of one balancer: the per-directory config of its
+ * <Proxy "balancer://NAME"> section.  post_config binds it to the
+ * proxy_balancer structs requests use for that name (mod_proxy sets
+ * proxy_balancer.section_config only for sections with parameters, so we
+ * cannot rely on it).  GWELB_UNSET / NULL mean "not given here"; the merge
+ * rule of every field is "the inner section wins when it sets the field".
+ */
+typedef struct gwelb_balancer_conf {
+    /* GWELBStickyParam: parameter names (frontend stickiness). */
+    gwe_slice params[GWE_PARAM_NAMES_MAX];
+    int nparams;                /* GWELB_UNSET: directive not given */
+    const char *params_arg;     /* raw argument, to spot a conflicting repeat */
+
+    /* GWELBRouteCookie: the route cookie (backend stickiness). */
+    const char *cookie_name;    /* NULL: no route cookie */
+    gwe_cookie_attrs cookie;    /* its attributes */
+    const char *cookie_arg;     /* raw argument, to spot a conflicting repeat */
+
+    int separator;              /* GWELBRouteSeparator; default '.' */
+    int sticky_force;           /* GWELBStickyForce; default Off */
+    int cookie_from_param;      /* GWELBCookieFromParam; default On */
+} gwelb_balancer_conf;
+
+/* Per-server configuration: every section that holds GWELB directives, so
+ * post_config can check each one belongs to a balancer it can serve. */
+typedef struct gwelb_server_conf {
+    apr_array_header_t *sections; /* of gwelb_section */
+} gwelb_server_conf;
+
+typedef struct gwelb_section {
+    const char *balancer;       /* "balancer://name" as written */
+    const char *directive;      /* first GWELB directive seen, for messages */
+    const char *file;
+    unsigned line;
+    gwelb_balancer_conf *conf;
+} gwelb_section;
+
+/*
+ * A balancer's lbmethod as mod_gwe_lb wraps it: the same provider with our
+ * finder, which falls back to `inner` for every request whose member is not
+ * fixed by a route.  One wrapper per registered lbmethod provider, built in
+ * post_config and read-only afterwards.
+ */
+typedef struct gwelb_lbmethod {
+    proxy_balancer_method method; /* first: balancer->lbmethod points here */
+    const proxy_balancer_method *inner;
+} gwelb_lbmethod;
+
+/* What one request has learnt so far; lives in r->request_config. */
+typedef struct gwelb_request {
+    const gwelb_balancer_conf *conf;
+    proxy_worker *served;        /* member chosen by the last attempt */
+    const char *served_route;    /* its route when chosen (shm may change) */
+    const char *cookie_route;    /* member route the route cookie named */
+    enum gwe_route_source source;
+    int filter_added;
+} gwelb_request;
+
+#endif /* MOD_GWE_LB_H */
