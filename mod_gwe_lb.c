@@ -34,9 +34,9 @@ module AP_MODULE_DECLARE_DATA gwe_lb_module;
 #define GWELB_ROUTES_ON_STACK 64
 
 /* Built in post_config (before children fork), read-only afterwards. */
-static apr_array_header_t *gwelb_wrappers;    /* of gwelb_lbmethod * */
+static apr_array_header_t *gwelb_wrappers; /* of gwelb_lbmethod * */
 static apr_hash_t *gwelb_balancers; /* proxy_balancer * -> its GWELB conf */
-static APR_OPTIONAL_FN_TYPE(ap_proxy_retry_worker) *gwelb_retry_worker;
+static APR_OPTIONAL_FN_TYPE(ap_proxy_retry_worker) * gwelb_retry_worker;
 static ap_filter_rec_t *gwelb_cookie_filter_handle;
 
 static proxy_worker *gwelb_find_member(proxy_balancer *balancer,
@@ -120,8 +120,8 @@ static char gwelb_separator(const gwelb_balancer_conf *bc)
 static int gwelb_transparent_section(const char *name)
 {
     static const char *const names[] = {
-        "<IfModule", "<IfDefine", "<IfVersion", "<IfFile", "<IfDirective",
-        "<IfSection", NULL};
+        "<IfModule",    "<IfDefine",  "<IfVersion", "<IfFile",
+        "<IfDirective", "<IfSection", NULL};
     int i;
 
     for (i = 0; names[i]; i++)
@@ -270,8 +270,7 @@ static const char *set_route_cookie(cmd_parms *cmd, void *mconfig,
                             name);
     for (i = 1; i < words->nelts; i++) {
         const char *w = APR_ARRAY_IDX(words, i, const char *);
-        if (gwe_cookie_attr_parse(&bc->cookie, w, strlen(w), msg,
-                                  sizeof(msg)))
+        if (gwe_cookie_attr_parse(&bc->cookie, w, strlen(w), msg, sizeof(msg)))
             return apr_pstrdup(cmd->pool, msg);
     }
     if (gwe_cookie_attrs_check(&bc->cookie, msg, sizeof(msg)))
@@ -317,8 +316,7 @@ static const char *set_sticky_force(cmd_parms *cmd, void *mconfig, int on)
     return err ? err : set_flag(cmd, &bc->sticky_force, on);
 }
 
-static const char *set_cookie_from_param(cmd_parms *cmd, void *mconfig,
-                                         int on)
+static const char *set_cookie_from_param(cmd_parms *cmd, void *mconfig, int on)
 {
     gwelb_balancer_conf *bc = mconfig;
     const char *err = gwelb_in_balancer(cmd, bc);
@@ -421,8 +419,8 @@ static int gwelb_bind_section(server_rec *s, const gwelb_section *sec,
                               int inherited, apr_pool_t *pconf,
                               apr_pool_t *ptemp)
 {
-    proxy_server_conf *pc = ap_get_module_config(s->module_config,
-                                                 &proxy_module);
+    proxy_server_conf *pc =
+        ap_get_module_config(s->module_config, &proxy_module);
     proxy_balancer *b = ap_proxy_get_balancer(ptemp, pc, sec->balancer, 0);
     proxy_balancer **key;
     gwelb_balancer_conf *bound;
@@ -479,8 +477,7 @@ static int gwelb_bind_sections(server_rec *s, server_rec *where,
         if (!ap_find_linked_module("mod_proxy_balancer.c"))
             return gwelb_startup_error(
                 s, sec, "mod_gwe_lb needs mod_proxy_balancer: load it");
-        if ((rv = gwelb_bind_section(s, sec, where != s, pconf, ptemp)) !=
-            OK)
+        if ((rv = gwelb_bind_section(s, sec, where != s, pconf, ptemp)) != OK)
             return rv;
     }
     return OK;
@@ -546,6 +543,8 @@ static int gwelb_pre_request(proxy_worker **worker, proxy_balancer **balancer,
 {
     proxy_balancer *b = *balancer;
 
+    if (!gwelb_balancers || !apr_hash_count(gwelb_balancers))
+        return DECLINED; /* no GWELB balancer anywhere: cost nothing */
     if (!b) {
         if (strncasecmp(*url, "balancer://", 11))
             return DECLINED;
@@ -562,8 +561,8 @@ static int gwelb_pre_request(proxy_worker **worker, proxy_balancer **balancer,
 static gwelb_request *gwelb_request_of(request_rec *r,
                                        const gwelb_balancer_conf *bc)
 {
-    gwelb_request *rq = ap_get_module_config(r->request_config,
-                                             &gwe_lb_module);
+    gwelb_request *rq =
+        ap_get_module_config(r->request_config, &gwe_lb_module);
 
     if (!rq) {
         rq = apr_pcalloc(r->pool, sizeof(*rq));
@@ -623,12 +622,11 @@ static const char *gwelb_requested_route(request_rec *r,
         routes = apr_palloc(r->pool, n * sizeof(*routes));
     for (i = 0; i < n; i++) {
         routes[i].ptr = workers[i]->s->route;
-        routes[i].len = strnlen(workers[i]->s->route,
-                                sizeof(workers[i]->s->route));
+        routes[i].len =
+            strnlen(workers[i]->s->route, sizeof(workers[i]->s->route));
     }
     if (bc->cookie_name)
-        apr_table_do(gwelb_collect_cookie, &cl, r->headers_in, "Cookie",
-                     NULL);
+        apr_table_do(gwelb_collect_cookie, &cl, r->headers_in, "Cookie", NULL);
     sc.params = bc->params;
     sc.nparams = bc->nparams > 0 ? (size_t)bc->nparams : 0;
     sc.cookie.ptr = bc->cookie_name;
@@ -638,11 +636,11 @@ static const char *gwelb_requested_route(request_rec *r,
                        (size_t)n, res);
 
     rq->source = res->source;
-    rq->cookie_route = res->cookie_route < 0
-                           ? NULL
-                           : apr_pstrmemdup(r->pool,
-                                            routes[res->cookie_route].ptr,
-                                            routes[res->cookie_route].len);
+    rq->cookie_route =
+        res->cookie_route < 0
+            ? NULL
+            : apr_pstrmemdup(r->pool, routes[res->cookie_route].ptr,
+                             routes[res->cookie_route].len);
     if (res->route < 0)
         return NULL;
     return apr_pstrmemdup(r->pool, routes[res->route].ptr,
@@ -713,45 +711,44 @@ static void gwelb_account_pick(proxy_balancer *b,
 
 static const char *const gwelb_source_names[] = {"none", "param", "cookie"};
 
-/* Environment for LogFormat, mod_headers and mod_rewrite (SPEC 4.6), plus
- * the BALANCER_* session variables stock sticky balancers set. */
+/* Sets key, or removes a value an earlier attempt of this request left. */
+static void gwelb_env(apr_table_t *t, const char *key, const char *val,
+                      int again)
+{
+    if (val)
+        apr_table_setn(t, key, val);
+    else if (again)
+        apr_table_unset(t, key);
+}
+
+/*
+ * Environment for LogFormat, mod_headers and mod_rewrite (SPEC 4.6), plus
+ * the BALANCER_* session variables stock sticky balancers set.
+ * GWELB_ROUTE_CHANGED: a route was asked for and another member served.
+ * BALANCER_ROUTE_CHANGED keeps its stock meaning, "the lbmethod picked the
+ * member", so a stock Set-Cookie recipe still fires during a migration.
+ */
 static void gwelb_set_env(request_rec *r, const gwelb_balancer_conf *bc,
                           const gwe_sticky_result *res, const char *requested,
-                          const char *served, int served_any)
+                          const char *served, int again)
 {
     apr_table_t *e = r->subprocess_env;
-    const char *sticky;
-    /* GWELB_ROUTE_CHANGED: a route was asked for and another member
-     * served.  BALANCER_ROUTE_CHANGED keeps its stock meaning: the lbmethod
-     * picked the member, so a stock Set-Cookie recipe still fires. */
-    int moved = requested && served_any && strcmp(requested, served);
-    int picked = served_any && (!requested || moved);
+    int moved = requested && served && strcmp(requested, served);
+    int picked = served && (!requested || moved);
+    const char *sticky = !requested ? NULL
+                         : res->source == GWE_SOURCE_PARAM
+                             ? bc->params[res->param].ptr
+                             : bc->cookie_name;
 
     apr_table_setn(e, "GWELB_ROUTE_SOURCE", gwelb_source_names[res->source]);
-    if (served && *served)
-        apr_table_setn(e, "GWELB_ROUTE", served);
-    else
-        apr_table_unset(e, "GWELB_ROUTE");
-    if (moved)
-        apr_table_setn(e, "GWELB_ROUTE_CHANGED", "1");
-    else
-        apr_table_unset(e, "GWELB_ROUTE_CHANGED");
-    if (picked)
-        apr_table_setn(e, "BALANCER_ROUTE_CHANGED", "1");
-    else
-        apr_table_unset(e, "BALANCER_ROUTE_CHANGED");
-    if (!requested) {
-        apr_table_unset(e, "GWELB_REQUESTED_ROUTE");
-        return;
-    }
-    sticky = res->source == GWE_SOURCE_PARAM
-                 ? bc->params[res->param].ptr
-                 : bc->cookie_name;
-    apr_table_setn(e, "GWELB_REQUESTED_ROUTE", requested);
-    apr_table_setn(e, "BALANCER_SESSION_STICKY", sticky);
-    apr_table_setn(e, "BALANCER_SESSION_ROUTE", requested);
-    apr_table_setn(r->notes, "session-sticky", sticky);
-    apr_table_setn(r->notes, "session-route", requested);
+    gwelb_env(e, "GWELB_ROUTE", served && *served ? served : NULL, again);
+    gwelb_env(e, "GWELB_REQUESTED_ROUTE", requested, again);
+    gwelb_env(e, "GWELB_ROUTE_CHANGED", moved ? "1" : NULL, again);
+    gwelb_env(e, "BALANCER_ROUTE_CHANGED", picked ? "1" : NULL, again);
+    gwelb_env(e, "BALANCER_SESSION_STICKY", sticky, again);
+    gwelb_env(e, "BALANCER_SESSION_ROUTE", requested, again);
+    gwelb_env(r->notes, "session-sticky", sticky, again);
+    gwelb_env(r->notes, "session-route", requested, again);
 }
 
 static const proxy_balancer_method *gwelb_inner(proxy_balancer *b)
@@ -793,7 +790,7 @@ static proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r)
         served = apr_pstrdup(r->pool, chosen->s->route);
     rq->served = chosen;
     rq->served_route = served;
-    gwelb_set_env(r, bc, &res, requested, served, chosen != NULL);
+    gwelb_set_env(r, bc, &res, requested, served, rq->attempts++ > 0);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                   GWELB_LOGNO(00101) "%s: source=%s requested=%s member=%s "
                                      "route=%s%s",
@@ -829,8 +826,7 @@ static int gwelb_needs_cookie(const gwelb_request *rq)
  * its headers: the member served, so the response gets the cookie naming
  * it.  Error pages httpd makes itself (no member served) do not pass here.
  */
-static apr_status_t gwelb_cookie_filter(ap_filter_t *f,
-                                        apr_bucket_brigade *bb)
+static apr_status_t gwelb_cookie_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     gwelb_request *rq = f->ctx;
     request_rec *r = f->r;
@@ -868,8 +864,7 @@ static void gwelb_register_hooks(apr_pool_t *p)
 
     proxy_hook_pre_request(gwelb_pre_request, NULL, before_balancer,
                            APR_HOOK_FIRST);
-    ap_hook_post_config(gwelb_post_config, after_proxy, NULL,
-                        APR_HOOK_MIDDLE);
+    ap_hook_post_config(gwelb_post_config, after_proxy, NULL, APR_HOOK_MIDDLE);
     gwelb_cookie_filter_handle = ap_register_output_filter(
         GWELB_COOKIE_FILTER, gwelb_cookie_filter, NULL, AP_FTYPE_CONTENT_SET);
 }

@@ -34,17 +34,17 @@
 typedef struct gwelb_balancer_conf {
     /* GWELBStickyParam: parameter names (frontend stickiness). */
     gwe_slice params[GWE_PARAM_NAMES_MAX];
-    int nparams;                /* GWELB_UNSET: directive not given */
-    const char *params_arg;     /* raw argument, to spot a conflicting repeat */
+    int nparams;            /* GWELB_UNSET: directive not given */
+    const char *params_arg; /* raw argument, to spot a conflicting repeat */
 
     /* GWELBRouteCookie: the route cookie (backend stickiness). */
-    const char *cookie_name;    /* NULL: no route cookie */
-    gwe_cookie_attrs cookie;    /* its attributes */
-    const char *cookie_arg;     /* raw argument, to spot a conflicting repeat */
+    const char *cookie_name; /* NULL: no route cookie */
+    gwe_cookie_attrs cookie; /* its attributes */
+    const char *cookie_arg;  /* raw argument, to spot a conflicting repeat */
 
-    int separator;              /* GWELBRouteSeparator; default '.' */
-    int sticky_force;           /* GWELBStickyForce; default Off */
-    int cookie_from_param;      /* GWELBCookieFromParam; default On */
+    int separator;         /* GWELBRouteSeparator; default '.' */
+    int sticky_force;      /* GWELBStickyForce; default Off */
+    int cookie_from_param; /* GWELBCookieFromParam; default On */
 } gwelb_balancer_conf;
 
 /* Per-server configuration: every section that holds GWELB directives, so
@@ -54,8 +54,8 @@ typedef struct gwelb_server_conf {
 } gwelb_server_conf;
 
 typedef struct gwelb_section {
-    const char *balancer;       /* "balancer://name" as written */
-    const char *directive;      /* first GWELB directive seen, for messages */
+    const char *balancer;  /* "balancer://name" as written */
+    const char *directive; /* first GWELB directive seen, for messages */
     const char *file;
     unsigned line;
     gwelb_balancer_conf *conf;
@@ -75,10 +75,11 @@ typedef struct gwelb_lbmethod {
 /* What one request has learnt so far; lives in r->request_config. */
 typedef struct gwelb_request {
     const gwelb_balancer_conf *conf;
-    proxy_worker *served;        /* member chosen by the last attempt */
-    const char *served_route;    /* its route when chosen (shm may change) */
-    const char *cookie_route;    /* member route the route cookie named */
+    proxy_worker *served;     /* member chosen by the last attempt */
+    const char *served_route; /* its route when chosen (shm may change) */
+    const char *cookie_route; /* member route the route cookie named */
     enum gwe_route_source source;
+    int attempts; /* finder calls so far (retry loop) */
     int filter_added;
 } gwelb_request;
 
