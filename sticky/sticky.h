@@ -63,8 +63,7 @@ typedef struct gwe_cookie_iter {
     const char *end;
 } gwe_cookie_iter;
 
-void gwe_cookie_iter_init(gwe_cookie_iter *it, const char *header,
-                          size_t len);
+void gwe_cookie_iter_init(gwe_cookie_iter *it, const char *header, size_t len);
 
 /*
  * gwe_cookie_next - the next value of cookie `name` in the header.
@@ -138,8 +137,8 @@ enum gwe_route_source {
 typedef struct gwe_sticky_conf {
     const gwe_slice *params; /* GWELBStickyParam names (may be 0) */
     size_t nparams;
-    gwe_slice cookie;        /* GWELBRouteCookie name; len 0: none */
-    char separator;          /* GWELBRouteSeparator */
+    gwe_slice cookie; /* GWELBRouteCookie name; len 0: none */
+    char separator;   /* GWELBRouteSeparator */
 } gwe_sticky_conf;
 
 typedef struct gwe_sticky_result {
@@ -181,14 +180,14 @@ enum gwe_samesite {
 };
 
 typedef struct gwe_cookie_attrs {
-    gwe_slice path;        /* default "/" */
-    gwe_slice domain;      /* len 0: host-only cookie */
+    gwe_slice path;              /* default "/" */
+    gwe_slice domain;            /* len 0: host-only cookie */
     enum gwe_switch secure;      /* OFF, ON or AUTO (default) */
     enum gwe_switch httponly;    /* default ON */
     enum gwe_samesite samesite;  /* default UNSET: attribute left out */
-    long max_age;          /* seconds; 0: session cookie */
+    long max_age;                /* seconds; 0: session cookie */
     enum gwe_switch partitioned; /* default OFF */
-    unsigned set;          /* bit per attribute given, for "given twice" */
+    unsigned set; /* bit per attribute given, for "given twice" */
 } gwe_cookie_attrs;
 
 void gwe_cookie_attrs_init(gwe_cookie_attrs *a);

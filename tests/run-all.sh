@@ -40,6 +40,7 @@ stage unit-san make -s unit-san
 check_counts unit-san
 stage fuzz-replay make -s fuzz-replay
 stage fuzz-smoke make -s fuzz-smoke
+stage consistency tests/consistency/check.sh
 stage integration tests/integration/run.sh
 if [ -x tests/browser/run.sh ]; then stage browser tests/browser/run.sh; fi
 if [ -x tests/soak/quick.sh ]; then stage faults tests/soak/quick.sh; fi
