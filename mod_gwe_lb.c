@@ -41,6 +41,7 @@ static ap_filter_rec_t *gwelb_cookie_filter_handle;
 
 static proxy_worker *gwelb_find_member(proxy_balancer *balancer,
                                        request_rec *r);
+static void gwelb_cookie_before_upgrade(request_rec *r, gwelb_request *rq);
 
 /* ======================================================================== */
 /* Configuration                                                            */
@@ -454,9 +455,9 @@ static int gwelb_bind_section(server_rec *s, const gwelb_section *sec,
         return gwelb_startup_error(
             s, sec,
             apr_psprintf(ptemp,
-                         "GWELB directives for %s are spread over two "
-                         "<Proxy> sections; put them in one",
-                         sec->balancer));
+                         "%s: the GWELB directives of %s are spread over "
+                         "two <Proxy> sections; put them in one",
+                         sec->directive, sec->balancer));
     key = apr_palloc(pconf, sizeof(*key));
     *key = b;
     apr_hash_set(gwelb_balancers, key, sizeof(*key), sec->conf);
@@ -803,6 +804,8 @@ static proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r)
                                     r->connection);
         rq->filter_added = 1;
     }
+    if (bc->cookie_name && apr_table_get(r->headers_in, "Upgrade"))
+        gwelb_cookie_before_upgrade(r, rq);
     return chosen;
 }
 
@@ -821,6 +824,62 @@ static int gwelb_needs_cookie(const gwelb_request *rq)
     return !rq->cookie_route || strcmp(rq->cookie_route, rq->served_route);
 }
 
+/* "NAME=.route; attributes" for the member that served. */
+static const char *gwelb_cookie_value(request_rec *r, const gwelb_request *rq)
+{
+    const gwelb_balancer_conf *bc = rq->conf;
+    int tls = ap_ssl_conn_is_ssl(r->connection);
+    size_t nlen = strlen(bc->cookie_name), rlen = strlen(rq->served_route);
+    size_t len = gwe_set_cookie_build(NULL, 0, bc->cookie_name, nlen,
+                                      gwelb_separator(bc), rq->served_route,
+                                      rlen, &bc->cookie, tls);
+    char *v = apr_palloc(r->pool, len + 1);
+
+    gwe_set_cookie_build(v, len + 1, bc->cookie_name, nlen,
+                         gwelb_separator(bc), rq->served_route, rlen,
+                         &bc->cookie, tls);
+    return v;
+}
+
+typedef struct {
+    apr_table_t *keep;
+    const char *drop;
+} gwelb_cookie_sieve;
+
+static int gwelb_keep_other(void *ctx, const char *key, const char *val)
+{
+    gwelb_cookie_sieve *sv = ctx;
+
+    if (val != sv->drop)
+        apr_table_addn(sv->keep, key, val);
+    return 1;
+}
+
+/*
+ * A WebSocket upgrade's 101 response never passes the output filters:
+ * mod_proxy_http sends it with ap_send_interim_response(), straight from
+ * r->headers_out.  mod_proxy_http keeps Set-Cookie lines already in
+ * r->headers_out when it reads the member's headers, so for upgrades the
+ * cookie goes there before the member is contacted; an error page httpd
+ * makes itself swaps r->headers_out away, so no cookie without a member.
+ * A retry replaces the cookie of the attempt before.
+ */
+static void gwelb_cookie_before_upgrade(request_rec *r, gwelb_request *rq)
+{
+    if (rq->early_cookie) {
+        gwelb_cookie_sieve sv = {apr_table_make(r->pool, 2), rq->early_cookie};
+        apr_table_do(gwelb_keep_other, &sv, r->headers_out, "Set-Cookie",
+                     NULL);
+        apr_table_unset(r->headers_out, "Set-Cookie");
+        apr_table_overlap(r->headers_out, sv.keep, APR_OVERLAP_TABLES_ADD);
+        rq->early_cookie = NULL;
+    }
+    if (gwelb_needs_cookie(rq)) {
+        rq->early_cookie = gwelb_cookie_value(r, rq);
+        apr_table_addn(r->headers_out, "Set-Cookie", rq->early_cookie);
+    }
+}
+
 /*
  * Sees the first bytes of the member's response, after mod_proxy copied
  * its headers: the member served, so the response gets the cookie naming
@@ -829,23 +888,10 @@ static int gwelb_needs_cookie(const gwelb_request *rq)
 static apr_status_t gwelb_cookie_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     gwelb_request *rq = f->ctx;
-    request_rec *r = f->r;
 
-    if (gwelb_needs_cookie(rq)) {
-        const gwelb_balancer_conf *bc = rq->conf;
-        int tls = ap_ssl_conn_is_ssl(r->connection);
-        size_t len = gwe_set_cookie_build(
-            NULL, 0, bc->cookie_name, strlen(bc->cookie_name),
-            gwelb_separator(bc), rq->served_route, strlen(rq->served_route),
-            &bc->cookie, tls);
-        char *v = apr_palloc(r->pool, len + 1);
-
-        gwe_set_cookie_build(v, len + 1, bc->cookie_name,
-                             strlen(bc->cookie_name), gwelb_separator(bc),
-                             rq->served_route, strlen(rq->served_route),
-                             &bc->cookie, tls);
-        apr_table_addn(r->headers_out, "Set-Cookie", v);
-    }
+    if (!rq->early_cookie && gwelb_needs_cookie(rq))
+        apr_table_addn(f->r->headers_out, "Set-Cookie",
+                       gwelb_cookie_value(f->r, rq));
     ap_remove_output_filter(f);
     return ap_pass_brigade(f->next, bb);
 }

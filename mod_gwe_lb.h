@@ -81,6 +81,8 @@ typedef struct gwelb_request {
     enum gwe_route_source source;
     int attempts; /* finder calls so far (retry loop) */
     int filter_added;
+    const char *early_cookie; /* Set-Cookie put in r->headers_out before
+                                 an upgrade; the filter then adds none */
 } gwelb_request;
 
 #endif /* MOD_GWE_LB_H */

@@ -1,0 +1,72 @@
+"""SPEC 4 (last paragraph): WebSocket upgrades through a GWELB balancer are
+routed by the same rules, with mod_proxy_http's upgrade=websocket and with
+mod_proxy_wstunnel's ws:// members."""
+import pytest
+
+from gwetest import HttpdEnv, websocket_exchange
+from gwetest.checks import no_route_cookie, one_route_cookie
+
+
+@pytest.fixture(scope="module")
+def env():
+    with HttpdEnv("websocket") as e:
+        m = {n: e.member(n).port for n in (
+            "ws_default", "ws1", "ws2", "wt_default", "wt1")}
+        e.start("""
+<Proxy "balancer://ws">
+    BalancerMember "http://127.0.0.1:{ws_default}" route=WS_DEFAULT upgrade=websocket
+    BalancerMember "http://127.0.0.1:{ws1}" route=WS_1 lbset=1 upgrade=websocket
+    BalancerMember "http://127.0.0.1:{ws2}" route=WS_2 lbset=1 upgrade=websocket
+    GWELBStickyParam alias
+    GWELBRouteCookie ROUTEID
+</Proxy>
+ProxyPass "/ws/" "balancer://ws/"
+
+<Proxy "balancer://wt">
+    BalancerMember "ws://127.0.0.1:{wt_default}" route=WT_DEFAULT
+    BalancerMember "ws://127.0.0.1:{wt1}" route=WT_1 lbset=1
+    GWELBStickyParam alias
+    GWELBRouteCookie ROUTEID
+</Proxy>
+ProxyPass "/wt/" "balancer://wt/"
+""".format(**m))
+        yield e
+
+
+def ws(env, target, cookies=()):
+    resp, echo = websocket_exchange(
+        env.port, target, "hello",
+        headers=[("Cookie", c) for c in cookies])
+    assert resp.status == 101, resp
+    return resp, echo
+
+
+@pytest.mark.parametrize("target,cookies,member", [
+    ("/ws/cometd?alias=abc.WS_2", [], "ws2"),
+    ("/ws/cometd;alias=abc.WS_1", [], "ws1"),
+    ("/ws/cometd", ["ROUTEID=.WS_1"], "ws1"),
+    ("/ws/cometd", ["ROUTEID=.WS_2"], "ws2"),
+    ("/ws/cometd", [], "ws_default"),
+    ("/wt/cometd?alias=.WT_1", [], "wt1"),
+    ("/wt/cometd", ["ROUTEID=.WT_1"], "wt1"),
+    ("/wt/cometd", [], "wt_default"),
+], ids=["http param", "http path param", "http cookie 1", "http cookie 2",
+        "http no route", "wstunnel param", "wstunnel cookie",
+        "wstunnel no route"])
+def test_upgrade_is_routed(env, target, cookies, member):
+    for _ in range(2):
+        _, echo = ws(env, target, cookies)
+        assert echo == "%s: hello" % member
+
+
+def test_upgrade_response_carries_route_cookie(env):
+    resp, echo = ws(env, "/ws/cometd")
+    assert echo == "ws_default: hello"
+    one_route_cookie(resp, "ROUTEID", ".WS_DEFAULT")
+    resp, echo = ws(env, "/ws/cometd", ["ROUTEID=.WS_DEFAULT"])
+    no_route_cookie(resp, "ROUTEID")
+
+
+def test_plain_requests_on_websocket_balancer(env):
+    r = env.get("/ws/cometd/handshake?alias=.WS_2")
+    assert r.status == 200 and r.member == "ws2"
