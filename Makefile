@@ -19,7 +19,7 @@ SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all \
            -fno-omit-frame-pointer
 
 STICKY_SRC := $(sort $(wildcard sticky/*.c))
-STICKY_HDR := sticky/sticky.h
+STICKY_HDR := $(sort $(wildcard sticky/*.h))
 UNIT_SRC   := $(sort $(wildcard tests/unit/*.c))
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
@@ -59,12 +59,15 @@ $(BUILD)/unit_tests: $(UNIT_SRC) $(STICKY_SRC) $(STICKY_HDR)
 	$(CC) $(CFLAGS_STICKY) -Itests/unit -o $@ $(UNIT_SRC) $(STICKY_SRC) \
 	    $(CHECK_LIBS)
 
+# The sanitizer build also takes sticky/'s portable (non-SSE2) scanning
+# path, so every `make test` covers both.
 $(BUILD)/unit_tests_san: $(UNIT_SRC) $(STICKY_SRC) $(STICKY_HDR)
 	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS_STICKY) -O1 $(SAN) -Itests/unit -o $@ $(UNIT_SRC) \
-	    $(STICKY_SRC) $(CHECK_LIBS)
+	$(CC) $(CFLAGS_STICKY) -O1 $(SAN) -DGWE_NO_SIMD -Itests/unit -o $@ \
+	    $(UNIT_SRC) $(STICKY_SRC) $(CHECK_LIBS)
 
 unit: $(BUILD)/unit_tests
+	@tests/unit/check_registered.sh
 	CK_FORK=yes $(BUILD)/unit_tests
 
 unit-san: $(BUILD)/unit_tests_san
@@ -91,6 +94,7 @@ fuzz-smoke: $(addprefix $(BUILD)/fuzz_,$(FUZZ_NAMES))
 	@for t in $(FUZZ_NAMES); do \
 	    mkdir -p $(BUILD)/corpus/$$t; \
 	    $(BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        -artifact_prefix=$(BUILD)/fuzz_$$t- \
 	        $(BUILD)/corpus/$$t tests/fuzz/corpus/$$t \
 	        >$(BUILD)/fuzz_$$t.log 2>&1 \
 	        || { tail -40 $(BUILD)/fuzz_$$t.log; exit 1; }; \
@@ -116,12 +120,24 @@ test: deps
 
 # ---- benchmarks, demo, soak ------------------------------------------------
 
+# --wrap counts every malloc/calloc/realloc made while measuring; the nm
+# check lists what sticky/ links against, which must hold no allocator.
 $(BUILD)/bench_sticky: tests/bench/bench_sticky.c $(STICKY_SRC) $(STICKY_HDR)
 	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS_STICKY) -O2 -o $@ tests/bench/bench_sticky.c $(STICKY_SRC)
+	$(CC) $(CFLAGS_STICKY) -O2 -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc \
+	    -o $@ tests/bench/bench_sticky.c $(STICKY_SRC)
 
 bench-micro: $(BUILD)/bench_sticky
-	$(BUILD)/bench_sticky
+	@$(BUILD)/bench_sticky
+	@mkdir -p $(BUILD)/sticky_obj
+	@for f in $(STICKY_SRC); do $(CC) $(CFLAGS_STICKY) -c $$f \
+	    -o $(BUILD)/sticky_obj/$$(basename $$f .c).o || exit 1; done
+	@u=$$(nm -u $(BUILD)/sticky_obj/*.o | awk 'NF==2 {print $$2}' \
+	    | grep -v '^gwe_' | sort -u | tr '\n' ' '); \
+	echo "  outside symbols sticky/ uses: $$u"; \
+	if echo " $$u" | grep -Eq ' (malloc|calloc|realloc|free|strdup|strndup|posix_memalign|aligned_alloc)[ @]'; \
+	then echo "  FAIL: sticky/ references an allocator"; exit 1; \
+	else echo "  no allocator symbol in sticky/"; fi
 
 bench-e2e: $(MODULE)
 	bench/run.sh

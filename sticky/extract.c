@@ -1,0 +1,104 @@
+/*
+ * extract.c - the requested route of one request (SPEC 4.1 - 4.3): URL
+ * parameter first, then the route cookie.
+ */
+#include "sticky.h"
+
+/* What the values are matched against: the live member routes, and how
+ * many decoded bytes at the end of a value can matter (the separator and
+ * the longest route). */
+typedef struct members {
+    const gwe_slice *routes;
+    size_t n;
+    size_t tail; /* <= GWE_ROUTE_MAX + 1 */
+    char sep;
+} members;
+
+static void members_init(members *m, const gwe_slice *routes, size_t n,
+                         char sep)
+{
+    size_t i, longest = 0;
+
+    for (i = 0; i < n; i++) {
+        if (routes[i].len > longest)
+            longest = routes[i].len;
+    }
+    m->routes = routes;
+    m->n = n;
+    m->tail = longest < GWE_ROUTE_MAX ? longest + 1 : GWE_ROUTE_MAX + 1;
+    m->sep = sep;
+}
+
+/* The member a raw (still percent-encoded) value names, or -1.  Only the
+ * decoded tail can hold "separator + route", so a fixed buffer holds it
+ * whatever the value's length; a malformed escape anywhere spoils the
+ * whole value. */
+static int resolve(const gwe_slice *raw, const members *m)
+{
+    char tail[GWE_ROUTE_MAX + 1];
+    size_t tlen;
+
+    if (m->n == 0 ||
+        gwe_pct_decode_tail(raw->ptr, raw->len, tail, m->tail, &tlen) < 0)
+        return -1;
+    return gwe_route_match(tail, tlen, m->sep, m->routes, m->n);
+}
+
+/* The first value of the route cookie, over every Cookie header in order,
+ * that names a member; -1 if none does. */
+static int cookie_route(const gwe_sticky_conf *conf, const gwe_slice *cookies,
+                        size_t ncookies, const members *m)
+{
+    size_t i;
+
+    for (i = 0; i < ncookies; i++) {
+        gwe_cookie_iter it;
+        gwe_slice v;
+
+        gwe_cookie_iter_init(&it, cookies[i].ptr, cookies[i].len);
+        while (gwe_cookie_next(&it, conf->cookie.ptr, conf->cookie.len, &v)) {
+            int r = resolve(&v, m);
+
+            if (r >= 0)
+                return r;
+        }
+    }
+    return -1;
+}
+
+/* out->param is set only when the route came from that parameter
+ * (source PARAM); a parameter that names no member leaves it at -1. */
+void gwe_sticky_extract(const gwe_sticky_conf *conf, const char *url,
+                        size_t url_len, const gwe_slice *cookies,
+                        size_t ncookies, const gwe_slice *routes,
+                        size_t nroutes, gwe_sticky_result *out)
+{
+    members m;
+    gwe_slice v;
+    int idx;
+
+    members_init(&m, routes, nroutes, conf->separator);
+    out->source = GWE_SOURCE_NONE;
+    out->route = -1;
+    out->param = -1;
+    out->cookie_route = -1;
+
+    idx = gwe_url_param_find(url, url_len, conf->params, conf->nparams, &v);
+    if (idx >= 0) {
+        int r = resolve(&v, &m);
+
+        if (r >= 0) {
+            out->source = GWE_SOURCE_PARAM;
+            out->route = r;
+            out->param = idx;
+        }
+    }
+
+    if (conf->cookie.len == 0 || cookies == NULL)
+        return;
+    out->cookie_route = cookie_route(conf, cookies, ncookies, &m);
+    if (out->source == GWE_SOURCE_NONE && out->cookie_route >= 0) {
+        out->source = GWE_SOURCE_COOKIE;
+        out->route = out->cookie_route;
+    }
+}

@@ -1,0 +1,317 @@
+/*
+ * test_set_cookie.c - gwe_set_cookie_build: exact header values, and the
+ * round trip of every route through Set-Cookie, the browser's Cookie header
+ * and gwe_sticky_extract.
+ */
+#include <stdio.h>
+#include "testutil.h"
+
+#define MAXW 8
+
+typedef struct build_row {
+    const char *name;
+    const char *cookie; /* NULL: ROUTEID */
+    char sep;           /* 0: '.' */
+    lit route;
+    const char *words[MAXW]; /* GWELBRouteCookie attributes */
+    int is_tls;
+    const char *want;
+} build_row;
+
+static const build_row build_rows[] = {
+    {"defaults over HTTP",
+     NULL,
+     0,
+     L("n1"),
+     {NULL},
+     0,
+     "ROUTEID=.n1; Path=/; HttpOnly"},
+    {"defaults over TLS: secure=auto gives Secure",
+     NULL,
+     0,
+     L("n1"),
+     {NULL},
+     1,
+     "ROUTEID=.n1; Path=/; Secure; HttpOnly"},
+    {"secure=on over HTTP",
+     NULL,
+     0,
+     L("n1"),
+     {"secure=on", NULL},
+     0,
+     "ROUTEID=.n1; Path=/; Secure; HttpOnly"},
+    {"secure=off over TLS",
+     NULL,
+     0,
+     L("n1"),
+     {"secure=off", NULL},
+     1,
+     "ROUTEID=.n1; Path=/; HttpOnly"},
+    {"httponly=off",
+     NULL,
+     0,
+     L("n1"),
+     {"httponly=off", NULL},
+     0,
+     "ROUTEID=.n1; Path=/"},
+    {"path",
+     NULL,
+     0,
+     L("n1"),
+     {"path=/gwe", NULL},
+     0,
+     "ROUTEID=.n1; Path=/gwe; HttpOnly"},
+    {"domain",
+     NULL,
+     0,
+     L("n1"),
+     {"domain=.example.com", NULL},
+     0,
+     "ROUTEID=.n1; Path=/; Domain=.example.com; HttpOnly"},
+    {"max-age",
+     NULL,
+     0,
+     L("n1"),
+     {"max-age=3600", NULL},
+     0,
+     "ROUTEID=.n1; Path=/; Max-Age=3600; HttpOnly"},
+    {"max-age at its maximum",
+     NULL,
+     0,
+     L("n1"),
+     {"max-age=2147483647", NULL},
+     0,
+     "ROUTEID=.n1; Path=/; Max-Age=2147483647; HttpOnly"},
+    {"every attribute, in the documented order",
+     NULL,
+     0,
+     L("n1"),
+     {"path=/gwe", "domain=example.com", "max-age=3600", "secure=on",
+      "httponly=on", "samesite=None", "partitioned=on", NULL},
+     0,
+     "ROUTEID=.n1; Path=/gwe; Domain=example.com; Max-Age=3600; Secure; "
+     "HttpOnly; SameSite=None; Partitioned"},
+    {"attribute order does not follow the order of the words",
+     NULL,
+     0,
+     L("n1"),
+     {"partitioned=on", "samesite=None", "httponly=on", "secure=on",
+      "max-age=3600", "domain=example.com", "path=/gwe", NULL},
+     0,
+     "ROUTEID=.n1; Path=/gwe; Domain=example.com; Max-Age=3600; Secure; "
+     "HttpOnly; SameSite=None; Partitioned"},
+    {"samesite=None dropped over HTTP with secure=auto",
+     NULL,
+     0,
+     L("n1"),
+     {"samesite=None", NULL},
+     0,
+     "ROUTEID=.n1; Path=/; HttpOnly"},
+    {"partitioned dropped over HTTP with secure=auto",
+     NULL,
+     0,
+     L("n1"),
+     {"partitioned=on", NULL},
+     0,
+     "ROUTEID=.n1; Path=/; HttpOnly"},
+    {"cross-site recipe over HTTP with secure=auto",
+     NULL,
+     0,
+     L("n1"),
+     {"samesite=None", "partitioned=on", NULL},
+     0,
+     "ROUTEID=.n1; Path=/; HttpOnly"},
+    {"cross-site recipe over TLS with secure=auto",
+     NULL,
+     0,
+     L("n1"),
+     {"samesite=None", "partitioned=on", NULL},
+     1,
+     "ROUTEID=.n1; Path=/; Secure; HttpOnly; SameSite=None; Partitioned"},
+    {"samesite=Lax kept without Secure",
+     NULL,
+     0,
+     L("n1"),
+     {"samesite=Lax", NULL},
+     0,
+     "ROUTEID=.n1; Path=/; HttpOnly; SameSite=Lax"},
+    {"samesite=Strict kept without Secure",
+     NULL,
+     0,
+     L("n1"),
+     {"samesite=strict", NULL},
+     0,
+     "ROUTEID=.n1; Path=/; HttpOnly; SameSite=Strict"},
+    {"samesite written in canonical case",
+     NULL,
+     0,
+     L("n1"),
+     {"samesite=NONE", NULL},
+     1,
+     "ROUTEID=.n1; Path=/; Secure; HttpOnly; SameSite=None"},
+    {"route containing the separator",
+     NULL,
+     0,
+     L("GWE.Frontend.1"),
+     {NULL},
+     0,
+     "ROUTEID=.GWE.Frontend.1; Path=/; HttpOnly"},
+    {"other cookie name and separator",
+     "GWE_BE",
+     '-',
+     L("BE_2"),
+     {NULL},
+     0,
+     "GWE_BE=-BE_2; Path=/; HttpOnly"},
+    {"route with a space is encoded",
+     NULL,
+     0,
+     L("a b"),
+     {NULL},
+     0,
+     "ROUTEID=.a%20b; Path=/; HttpOnly"},
+    {"route with ; , \" \\ % is encoded",
+     NULL,
+     0,
+     L(";,\"\\%"),
+     {NULL},
+     0,
+     "ROUTEID=.%3B%2C%22%5C%25; Path=/; HttpOnly"},
+    {"route with non-ASCII bytes is encoded upper-case",
+     NULL,
+     0,
+     L("caf\xc3\xa9"),
+     {NULL},
+     0,
+     "ROUTEID=.caf%C3%A9; Path=/; HttpOnly"},
+    {"route with CR LF cannot split the header",
+     NULL,
+     0,
+     L("a\r\nSet-Cookie: x=y"),
+     {NULL},
+     0,
+     "ROUTEID=.a%0D%0ASet-Cookie:%20x=y; Path=/; HttpOnly"},
+};
+
+START_TEST(build_row_test)
+{
+    const build_row *r = &build_rows[_i];
+    const char *cname = r->cookie ? r->cookie : "ROUTEID";
+    char sep = r->sep ? r->sep : '.';
+    size_t wlen = strlen(r->want);
+    gwe_cookie_attrs a;
+    char out[512], err[256];
+    const char *route;
+    size_t i, n;
+    guard g;
+
+    guard_init(&g);
+    gwe_cookie_attrs_init(&a);
+    for (i = 0; r->words[i]; i++)
+        ck_assert_msg(gwe_cookie_attr_parse(&a, r->words[i],
+                                            strlen(r->words[i]), err,
+                                            sizeof err) == 0,
+                      "%s: %s", r->name, err);
+    ck_assert_int_eq(gwe_cookie_attrs_check(&a, err, sizeof err), 0);
+    route = guard_dup(&g, r->route.p, r->route.n);
+
+    n = gwe_set_cookie_build(NULL, 0, cname, strlen(cname), sep, route,
+                             r->route.n, &a, r->is_tls);
+    ck_assert_msg(n == wlen, "%s: measured %zu, want %zu", r->name, n, wlen);
+    memset(out, '#', sizeof out);
+    n = gwe_set_cookie_build(out, wlen, cname, strlen(cname), sep, route,
+                             r->route.n, &a, r->is_tls);
+    ck_assert_msg(n == wlen && out[0] == '#',
+                  "%s: wrote without room for the NUL", r->name);
+    n = gwe_set_cookie_build(out, wlen + 1, cname, strlen(cname), sep, route,
+                             r->route.n, &a, r->is_tls);
+    ck_assert_msg(n == wlen && strcmp(out, r->want) == 0,
+                  "%s:\n got  \"%s\"\n want \"%s\"", r->name, out, r->want);
+    ck_assert_msg(out[wlen + 1] == '#', "%s: wrote past the NUL", r->name);
+    guard_release(&g);
+}
+END_TEST
+
+/*
+ * Round trip: the Set-Cookie value the module writes for a route, sent back
+ * by the browser in a Cookie header, resolves to that same member.
+ */
+typedef struct trip_row {
+    const char *name;
+    lit route;
+} trip_row;
+
+static const trip_row trip_rows[] = {
+    {"round trip: plain route", L("GWE_Frontend_1")},
+    {"round trip: route containing the separator", L("GWE.Frontend.1")},
+    {"round trip: route with a space", L("a b")},
+    {"round trip: route with ;", L("a;b")},
+    {"round trip: route with ,", L("a,b")},
+    {"round trip: route with a double quote", L("a\"b")},
+    {"round trip: route with a backslash", L("a\\b")},
+    {"round trip: route with %", L("100%")},
+    {"round trip: route that looks escaped", L("%2E")},
+    {"round trip: route with a non-ASCII byte", L("caf\xc3\xa9")},
+    {"round trip: route with a NUL and control bytes", L("a\0\x01\x7f")},
+    {"round trip: route of only separators", L("...")},
+    {"round trip: route of GWE_ROUTE_MAX bytes",
+     L("rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr"
+       "rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr"
+       "rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr"
+       "rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr;")},
+};
+
+START_TEST(trip_row_test)
+{
+    const trip_row *r = &trip_rows[_i];
+    static const gwe_slice params[] = {{"alias", 5}};
+    gwe_sticky_conf conf = {params, 1, {"ROUTEID", 7}, '.'};
+    gwe_slice routes[3], cookie;
+    gwe_sticky_result res;
+    char out[1024], header[1100];
+    const char *v, *semi;
+    size_t n, hlen;
+    guard g;
+
+    ck_assert_uint_le(r->route.n, GWE_ROUTE_MAX);
+    guard_init(&g);
+    routes[0].ptr = guard_str(&g, "other");
+    routes[0].len = 5;
+    routes[1].ptr = guard_dup(&g, r->route.p, r->route.n);
+    routes[1].len = r->route.n;
+    routes[2].ptr = guard_str(&g, "b");
+    routes[2].len = 1;
+    n = gwe_set_cookie_build(out, sizeof out, "ROUTEID", 7, '.', routes[1].ptr,
+                             routes[1].len, NULL, 1);
+    ck_assert_uint_lt(n, sizeof out);
+    ck_assert_msg(strlen(out) == n, "%s: NUL inside the header", r->name);
+    for (v = out; *v; v++)
+        ck_assert_msg(*v >= 0x20 && *v < 0x7f, "%s: byte 0x%02x in header",
+                      r->name, (unsigned char)*v);
+    v = strchr(out, '=') + 1;
+    semi = strchr(v, ';');
+    hlen = (size_t)snprintf(header, sizeof header, "a=1, ROUTEID=%.*s; z=2",
+                            (int)(semi - v), v);
+    cookie.ptr = guard_dup(&g, header, hlen);
+    cookie.len = hlen;
+    gwe_sticky_extract(&conf, "/p", 2, &cookie, 1, routes, 3, &res);
+    ck_assert_msg(res.source == GWE_SOURCE_COOKIE && res.route == 1 &&
+                      res.cookie_route == 1,
+                  "%s: %s resolved to source %d route %d", r->name, header,
+                  res.source, res.route);
+    guard_release(&g);
+}
+END_TEST
+
+Suite *suite_set_cookie(void)
+{
+    Suite *s = suite_create("set_cookie");
+    TCase *tb = tcase_create("gwe_set_cookie_build");
+    TCase *tt = tcase_create("round trip");
+
+    tcase_add_loop_test(tb, build_row_test, 0, (int)NELEMS(build_rows));
+    tcase_add_loop_test(tt, trip_row_test, 0, (int)NELEMS(trip_rows));
+    suite_add_tcase(s, tb);
+    suite_add_tcase(s, tt);
+    return s;
+}
