@@ -163,4 +163,21 @@ static inline int gwe_ieq(const char *s, size_t len, const char *lit)
     return lit[len] == '\0';
 }
 
+/* Room for any long in decimal. */
+#define GWE_DECIMAL_MAX 24
+
+/* Writes v (a negative v as 0) in decimal at the END of d and returns the
+ * index of its first digit: the digits are d[i .. GWE_DECIMAL_MAX). */
+static inline size_t gwe_decimal(char d[GWE_DECIMAL_MAX], long v)
+{
+    size_t i = GWE_DECIMAL_MAX;
+    unsigned long u = v < 0 ? 0 : (unsigned long)v;
+
+    do {
+        d[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    return i;
+}
+
 #endif /* GWE_STICKY_CHARS_H */

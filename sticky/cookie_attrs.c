@@ -133,15 +133,10 @@ static void msg_quoted(msg *m, const char *s, size_t n)
 
 static void msg_long(msg *m, long v)
 {
-    char d[24];
-    size_t i = sizeof d;
-    unsigned long u = v < 0 ? 0 : (unsigned long)v;
+    char d[GWE_DECIMAL_MAX];
+    size_t i = gwe_decimal(d, v);
 
-    do {
-        d[--i] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u > 0);
-    msg_put(m, d + i, sizeof d - i);
+    msg_put(m, d + i, GWE_DECIMAL_MAX - i);
 }
 
 /* ---- attribute values -------------------------------------------------- */

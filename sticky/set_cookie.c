@@ -6,6 +6,7 @@
  * bytes.
  */
 #include "sticky.h"
+#include "chars.h"
 #include <string.h>
 
 /* Writes to buf when it is not NULL; always counts. */
@@ -28,15 +29,10 @@ static void put_str(writer *w, const char *s)
 
 static void put_long(writer *w, long v)
 {
-    char d[24];
-    size_t i = sizeof d;
-    unsigned long u = v < 0 ? 0 : (unsigned long)v;
+    char d[GWE_DECIMAL_MAX];
+    size_t i = gwe_decimal(d, v);
 
-    do {
-        d[--i] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u > 0);
-    put(w, d + i, sizeof d - i);
+    put(w, d + i, GWE_DECIMAL_MAX - i);
 }
 
 static void put_route(writer *w, const char *route, size_t len)
