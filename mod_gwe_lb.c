@@ -42,6 +42,7 @@ static ap_filter_rec_t *gwelb_cookie_filter_handle;
 static proxy_worker *gwelb_find_member(proxy_balancer *balancer,
                                        request_rec *r);
 static void gwelb_cookie_before_upgrade(request_rec *r, gwelb_request *rq);
+static int gwelb_needs_cookie(const gwelb_request *rq);
 
 /* ======================================================================== */
 /* Configuration                                                            */
@@ -799,7 +800,10 @@ static proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r)
                   requested ? requested : "-",
                   chosen ? chosen->s->name_ex : "-", served ? served : "-",
                   !chosen ? " (unusable; GWELBStickyForce On: 503)" : "");
-    if (chosen && bc->cookie_name && !rq->filter_added) {
+    /* A returning visitor whose cookie names the member needs no filter;
+     * a later attempt that changes member comes back here. */
+    if (chosen && bc->cookie_name && !rq->filter_added &&
+        gwelb_needs_cookie(rq)) {
         ap_add_output_filter_handle(gwelb_cookie_filter_handle, rq, r,
                                     r->connection);
         rq->filter_added = 1;

@@ -16,6 +16,7 @@
 
 void gwe_cookie_iter_init(gwe_cookie_iter *it, const char *header, size_t len)
 {
+    it->begin = header;
     it->pos = header;
     it->end = header ? header + len : header;
 }
@@ -40,6 +41,27 @@ static int comma_starts_pair(const char *c, const char *end)
     return p < end && *p == '=';
 }
 
+/* 1 if a pair starts at s: s is the header's first non-OWS byte, or OWS
+ * back from s stands ';' or ','.  A ',' there starts a pair whenever s
+ * holds "name OWS =", so the rule agrees with a scan pair by pair. */
+static int starts_pair(const char *begin, const char *s)
+{
+    while (s > begin && gwe_is_ows((unsigned char)s[-1]))
+        s--;
+    return s == begin || s[-1] == ';' || s[-1] == ',';
+}
+
+/* The end of the pair whose value starts at v: the next ';', or an earlier
+ * ',' that starts a pair. */
+static const char *pair_end(const char *v, const char *end)
+{
+    const char *pe = gwe_find2(v, end, ';', ',');
+
+    while (pe < end && *pe == ',' && !comma_starts_pair(pe, end))
+        pe = gwe_find2(pe + 1, end, ';', ',');
+    return pe;
+}
+
 /*
  *   a=1; ROUTEID = "x.n1" , b=2;c
  *        ^       ^  ^   ^ ^
@@ -48,10 +70,11 @@ static int comma_starts_pair(const char *c, const char *end)
  *                   |   vend: before the closing quote and OWS
  *                   v: after OWS and the opening quote
  *
- * s is the pair start (after ';' or a pair-starting ',' and OWS), q the
- * '=' after the name and OWS, pe the pair end: the next ';', or an earlier
- * ',' that starts a pair (here ", b=").  Each scan resumes where the
- * previous one stopped, so every byte is read a bounded number of times.
+ * s is an occurrence of the name (found with memchr on its first byte, so
+ * long headers of other cookies are skipped, not parsed), accepted when a
+ * pair starts there and OWS and '=' follow; q is that '=', pe the pair end.
+ * The next search resumes at pe (or past a rejected s): every byte is read
+ * a bounded number of times.
  */
 int gwe_cookie_next(gwe_cookie_iter *it, const char *name, size_t name_len,
                     gwe_slice *value)
@@ -64,29 +87,22 @@ int gwe_cookie_next(gwe_cookie_iter *it, const char *name, size_t name_len,
         return 0;
     }
     for (;;) {
-        const char *s, *pe, *q, *v, *vend;
+        const char *s, *q, *v, *vend, *pe;
 
-        while (p < end &&
-               (gwe_is_ows((unsigned char)*p) || *p == ';' || *p == ','))
-            p++;
-        if (p == end)
+        s = gwe_find(p, end, *name);
+        if ((size_t)(end - s) <= name_len)
             break;
-        s = p;
-        pe = gwe_find2(s, end, ';', ',');
-        while (pe < end && *pe == ',' && !comma_starts_pair(pe, end))
-            pe = gwe_find2(pe + 1, end, ';', ',');
-        p = pe;
-
-        if ((size_t)(pe - s) <= name_len || *s != *name ||
-            memcmp(s, name, name_len) != 0)
+        p = s + 1;
+        if (memcmp(s, name, name_len) != 0 || !starts_pair(it->begin, s))
             continue;
         q = s + name_len;
-        while (q < pe && gwe_is_ows((unsigned char)*q))
+        while (q < end && gwe_is_ows((unsigned char)*q))
             q++;
-        if (q == pe || *q != '=')
+        if (q == end || *q != '=')
             continue;
 
         v = q + 1;
+        pe = pair_end(v, end);
         while (v < pe && gwe_is_ows((unsigned char)*v))
             v++;
         vend = pe;

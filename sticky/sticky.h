@@ -59,6 +59,7 @@ int gwe_url_param_find(const char *url, size_t len, const gwe_slice *names,
 /* ------------------------------------------------------------------------ */
 
 typedef struct gwe_cookie_iter {
+    const char *begin;
     const char *pos;
     const char *end;
 } gwe_cookie_iter;
