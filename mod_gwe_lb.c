@@ -60,11 +60,24 @@ static void *create_balancer_conf(apr_pool_t *p, char *dir)
     return bc;
 }
 
+static int gwelb_conf_sets_anything(const gwelb_balancer_conf *bc)
+{
+    return bc->nparams != GWELB_UNSET || bc->cookie_name ||
+           bc->separator != GWELB_UNSET || bc->sticky_force != GWELB_UNSET ||
+           bc->cookie_from_param != GWELB_UNSET;
+}
+
 /* Inner <Proxy> sections win field by field. */
 static void *merge_balancer_conf(apr_pool_t *p, void *basev, void *addv)
 {
     gwelb_balancer_conf *base = basev, *add = addv;
-    gwelb_balancer_conf *bc = apr_pmemdup(p, add, sizeof(*bc));
+    gwelb_balancer_conf *bc;
+
+    /* httpd merges the <Proxy> section on every request through it, and
+     * the base (the server's defaults) is almost always empty. */
+    if (!gwelb_conf_sets_anything(base))
+        return add;
+    bc = apr_pmemdup(p, add, sizeof(*bc));
 
     if (add->nparams == GWELB_UNSET) {
         memcpy(bc->params, base->params, sizeof(bc->params));
@@ -539,28 +552,9 @@ static void gwelb_ensure_wrapped(proxy_balancer *b, request_rec *r,
     PROXY_THREAD_UNLOCK(b);
 }
 
-static int gwelb_pre_request(proxy_worker **worker, proxy_balancer **balancer,
-                             request_rec *r, proxy_server_conf *conf,
-                             char **url)
-{
-    proxy_balancer *b = *balancer;
-
-    if (!gwelb_balancers || !apr_hash_count(gwelb_balancers))
-        return DECLINED; /* no GWELB balancer anywhere: cost nothing */
-    if (!b) {
-        if (strncasecmp(*url, "balancer://", 11))
-            return DECLINED;
-        b = ap_proxy_get_balancer(r->pool, conf, *url, 1);
-    }
-    if (!b || !gwelb_balancer_conf_of(b))
-        return DECLINED;
-    gwelb_ensure_wrapped(b, r, conf);
-    /* mod_proxy_balancer reuses a balancer it is handed: no second lookup */
-    *balancer = b;
-    return DECLINED;
-}
-
-static gwelb_request *gwelb_request_of(request_rec *r,
+/* The request's state, made on its first pass through a GWELB balancer;
+ * it also saves the finder a second configuration lookup. */
+static gwelb_request *gwelb_request_of(request_rec *r, proxy_balancer *b,
                                        const gwelb_balancer_conf *bc)
 {
     gwelb_request *rq =
@@ -570,8 +564,32 @@ static gwelb_request *gwelb_request_of(request_rec *r,
         rq = apr_pcalloc(r->pool, sizeof(*rq));
         ap_set_module_config(r->request_config, &gwe_lb_module, rq);
     }
+    rq->balancer = b;
     rq->conf = bc;
     return rq;
+}
+
+static int gwelb_pre_request(proxy_worker **worker, proxy_balancer **balancer,
+                             request_rec *r, proxy_server_conf *conf,
+                             char **url)
+{
+    proxy_balancer *b = *balancer;
+    const gwelb_balancer_conf *bc;
+
+    if (!gwelb_balancers || !apr_hash_count(gwelb_balancers))
+        return DECLINED; /* no GWELB balancer anywhere: cost nothing */
+    if (!b) {
+        if (strncasecmp(*url, "balancer://", 11))
+            return DECLINED;
+        b = ap_proxy_get_balancer(r->pool, conf, *url, 1);
+    }
+    if (!b || !(bc = gwelb_balancer_conf_of(b)))
+        return DECLINED;
+    gwelb_request_of(r, b, bc);
+    gwelb_ensure_wrapped(b, r, conf);
+    /* mod_proxy_balancer reuses a balancer it is handed: no second lookup */
+    *balancer = b;
+    return DECLINED;
 }
 
 typedef struct {
@@ -713,13 +731,18 @@ static void gwelb_account_pick(proxy_balancer *b,
 
 static const char *const gwelb_source_names[] = {"none", "param", "cookie"};
 
-/* Sets key, or removes a value an earlier attempt of this request left. */
+/* Sets key.  On a first attempt the keys are new, so the cheaper addn
+ * (no scan for an old value) does; a retry replaces or removes what the
+ * attempt before left. */
 static void gwelb_env(apr_table_t *t, const char *key, const char *val,
                       int again)
 {
-    if (val)
+    if (!again) {
+        if (val)
+            apr_table_addn(t, key, val);
+    } else if (val)
         apr_table_setn(t, key, val);
-    else if (again)
+    else
         apr_table_unset(t, key);
 }
 
@@ -742,7 +765,7 @@ static void gwelb_set_env(request_rec *r, const gwelb_balancer_conf *bc,
                              ? bc->params[res->param].ptr
                              : bc->cookie_name;
 
-    apr_table_setn(e, "GWELB_ROUTE_SOURCE", gwelb_source_names[res->source]);
+    gwelb_env(e, "GWELB_ROUTE_SOURCE", gwelb_source_names[res->source], again);
     gwelb_env(e, "GWELB_ROUTE", served && *served ? served : NULL, again);
     gwelb_env(e, "GWELB_REQUESTED_ROUTE", requested, again);
     gwelb_env(e, "GWELB_ROUTE_CHANGED", moved ? "1" : NULL, again);
@@ -770,10 +793,12 @@ static const proxy_balancer_method *gwelb_inner(proxy_balancer *b)
  */
 static proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r)
 {
-    const gwelb_balancer_conf *bc = gwelb_balancer_conf_of(b);
+    gwelb_request *rq =
+        ap_get_module_config(r->request_config, &gwe_lb_module);
+    const gwelb_balancer_conf *bc =
+        rq && rq->balancer == b ? rq->conf : gwelb_balancer_conf_of(b);
     const proxy_balancer_method *inner = gwelb_inner(b);
     gwe_sticky_result res;
-    gwelb_request *rq;
     const char *requested, *served = NULL;
     proxy_worker *chosen = NULL;
 
@@ -781,7 +806,7 @@ static proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r)
         return NULL;
     if (!bc)
         return inner->finder(b, r);
-    rq = gwelb_request_of(r, bc);
+    rq = gwelb_request_of(r, b, bc);
     requested = gwelb_requested_route(r, bc, b, rq, &res);
     if (requested && (chosen = gwelb_route_member(b, requested, r, 0)))
         gwelb_account_pick(b, inner, chosen, r);
@@ -834,11 +859,14 @@ static const char *gwelb_cookie_value(request_rec *r, const gwelb_request *rq)
     const gwelb_balancer_conf *bc = rq->conf;
     int tls = ap_ssl_conn_is_ssl(r->connection);
     size_t nlen = strlen(bc->cookie_name), rlen = strlen(rq->served_route);
-    size_t len = gwe_set_cookie_build(NULL, 0, bc->cookie_name, nlen,
+    char buf[512], *v;
+    size_t len = gwe_set_cookie_build(buf, sizeof(buf), bc->cookie_name, nlen,
                                       gwelb_separator(bc), rq->served_route,
                                       rlen, &bc->cookie, tls);
-    char *v = apr_palloc(r->pool, len + 1);
 
+    if (len < sizeof(buf)) /* built in one pass: the usual case */
+        return apr_pstrmemdup(r->pool, buf, len);
+    v = apr_palloc(r->pool, len + 1);
     gwe_set_cookie_build(v, len + 1, bc->cookie_name, nlen,
                          gwelb_separator(bc), rq->served_route, rlen,
                          &bc->cookie, tls);

@@ -74,6 +74,7 @@ typedef struct gwelb_lbmethod {
 
 /* What one request has learnt so far; lives in r->request_config. */
 typedef struct gwelb_request {
+    proxy_balancer *balancer; /* the GWELB balancer it goes through */
     const gwelb_balancer_conf *conf;
     proxy_worker *served;     /* member chosen by the last attempt */
     const char *served_route; /* its route when chosen (shm may change) */

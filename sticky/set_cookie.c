@@ -7,6 +7,7 @@
  */
 #include "sticky.h"
 #include "chars.h"
+#include <stdint.h>
 #include <string.h>
 
 /* Writes to buf when it is not NULL; always counts. */
@@ -22,10 +23,8 @@ static void put(writer *w, const char *s, size_t n)
     w->len += n;
 }
 
-static void put_str(writer *w, const char *s)
-{
-    put(w, s, strlen(s));
-}
+/* A string literal, its length known at compile time. */
+#define put_lit(w, s) put((w), (s), sizeof(s) - 1)
 
 static void put_long(writer *w, long v)
 {
@@ -35,13 +34,12 @@ static void put_long(writer *w, long v)
     put(w, d + i, GWE_DECIMAL_MAX - i);
 }
 
+/* The writing pass runs only after the counting pass found room, so
+ * encoding straight into the buffer always fits. */
 static void put_route(writer *w, const char *route, size_t len)
 {
-    size_t n = gwe_cookie_encode(route, len, NULL, 0);
-
-    if (w->buf)
-        gwe_cookie_encode(route, len, w->buf + w->len, n);
-    w->len += n;
+    w->len += gwe_cookie_encode(route, len, w->buf ? w->buf + w->len : NULL,
+                                w->buf ? SIZE_MAX : 0);
 }
 
 static void build(writer *w, const char *name, size_t name_len, char sep,
@@ -54,43 +52,43 @@ static void build(writer *w, const char *name, size_t name_len, char sep,
     put(w, "=", 1);
     put(w, &sep, 1);
     put_route(w, route, route_len);
-    put_str(w, "; Path=");
+    put_lit(w, "; Path=");
     if (a->path.len > 0)
         put(w, a->path.ptr, a->path.len);
     else
         put(w, "/", 1);
     if (a->domain.len > 0) {
-        put_str(w, "; Domain=");
+        put_lit(w, "; Domain=");
         put(w, a->domain.ptr, a->domain.len);
     }
     if (a->max_age > 0) {
-        put_str(w, "; Max-Age=");
+        put_lit(w, "; Max-Age=");
         put_long(w, a->max_age);
     }
     if (secure)
-        put_str(w, "; Secure");
+        put_lit(w, "; Secure");
     if (a->httponly == GWE_ON)
-        put_str(w, "; HttpOnly");
+        put_lit(w, "; HttpOnly");
     /* SameSite=None and Partitioned without Secure make browsers drop the
      * whole cookie; leaving them out keeps the cookie working on plain
      * HTTP with secure=auto. */
     switch (a->samesite) {
     case GWE_SAMESITE_STRICT:
-        put_str(w, "; SameSite=Strict");
+        put_lit(w, "; SameSite=Strict");
         break;
     case GWE_SAMESITE_LAX:
-        put_str(w, "; SameSite=Lax");
+        put_lit(w, "; SameSite=Lax");
         break;
     case GWE_SAMESITE_NONE:
         if (secure)
-            put_str(w, "; SameSite=None");
+            put_lit(w, "; SameSite=None");
         break;
     case GWE_SAMESITE_UNSET:
     default:
         break;
     }
     if (a->partitioned == GWE_ON && secure)
-        put_str(w, "; Partitioned");
+        put_lit(w, "; Partitioned");
 }
 
 size_t gwe_set_cookie_build(char *out, size_t cap, const char *name,
