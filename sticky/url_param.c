@@ -34,79 +34,91 @@ static const char *skip_scheme_authority(const char *p, const char *end)
     return p;
 }
 
-/*
- * The index of the first configured name that starts the parameter
- * [p, tok_end) and is followed by '=', or -1.  The name must also hold no
- * '=' itself: a configured "a=b" never matches the parameter "a".
- */
-static inline int match_name(const char *p, const char *tok_end,
-                             const gwe_slice *names, size_t n)
+/* 1 if name holds a byte that ends a parameter token in that part of the
+ * URL (then it can never match there), or '=' (which ends the name). */
+static int crosses(const gwe_slice *name, const char *stops)
 {
-    size_t avail = (size_t)(tok_end - p);
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        size_t nl = names[i].len;
-
-        if (nl == 0 || nl >= avail || p[nl] != '=' || p[0] != names[i].ptr[0])
-            continue;
-        if (memcmp(p, names[i].ptr, nl) == 0 && !memchr(p, '=', nl))
-            return (int)i;
-    }
-    return -1;
+    for (; *stops; stops++)
+        if (memchr(name->ptr, *stops, name->len))
+            return 1;
+    return 0;
 }
 
 /*
  *   /seg;a=1;alias=s.n1/seg2?x=1&alias=t.n2;y=2#frag
- *   ^       ^^     ^   ^    ^    ^     ^   ^   ^
- *   path    |t     |   |    |    p     |   |   end: '#' ends the URL
- *           s      |   tok_end         |   tok_end
- *                  |        path_end   |
- *                  v                   v
+ *   ^        ^     ^   ^    ^   ^     ^          ^
+ *   path     s     v   |    q   s     |          end (the '#' ends the URL)
+ *                      value end      value end
  *
- * Path: every ';' before the query starts a path parameter t, which runs
- * to the next ';' or '/' (tok_end) or to the end of the path.  Query:
- * parameters p start right after the '?' and after every '&' or ';', and
- * run to the next '&' or ';' (tok_end) or to the end.  Each scan resumes
- * where the previous one stopped, so every byte is read a bounded number
- * of times whatever the number of parameters.
+ * The name is looked for directly (memchr on its first byte), so long
+ * URLs of other parameters are skipped rather than split.  A hit s counts
+ * when a parameter starts there - after a ';' in the path, or at q or
+ * after '&' or ';' in the query - and '=' follows the name.  In the path a
+ * value runs to the next ';', '/' or the query; in the query to the next
+ * '&' or ';'.  Each hit is checked in time bounded by the name's length,
+ * so one name costs time linear in the URL.
  */
+static const char *first_hit(const char *path, const char *path_end,
+                             const char *end, const char *limit,
+                             const gwe_slice *name, gwe_slice *value)
+{
+    int in_path_ok = !crosses(name, ";/?=");
+    int in_query_ok = !crosses(name, "&;=");
+    const char *s, *v;
+    size_t nl = name->len;
+
+    for (s = gwe_find(path, limit, *name->ptr);
+         s < limit && (size_t)(end - s) > nl;
+         s = gwe_find(s + 1, limit, *name->ptr)) {
+        if (s[nl] != '=' || memcmp(s, name->ptr, nl) != 0)
+            continue;
+        v = s + nl + 1;
+        if (s < path_end) {
+            if (!in_path_ok || s == path || s[-1] != ';' ||
+                (size_t)(path_end - s) <= nl)
+                continue;
+            value->ptr = v;
+            value->len = (size_t)(gwe_find2(v, path_end, ';', '/') - v);
+            return s;
+        }
+        if (!in_query_ok ||
+            !(s == path_end + 1 || s[-1] == '&' || s[-1] == ';'))
+            continue;
+        value->ptr = v;
+        value->len = (size_t)(gwe_find2(v, end, '&', ';') - v);
+        return s;
+    }
+    return NULL;
+}
+
+/* The occurrence earliest in the URL wins, whichever name it is; between
+ * names found at the same place (impossible for distinct names) the first
+ * configured one. */
 int gwe_url_param_find(const char *url, size_t len, const gwe_slice *names,
                        size_t n, gwe_slice *value)
 {
-    const char *end, *path, *path_end, *s, *p, *tok_end;
-    int idx;
+    const char *end, *path, *path_end, *best = NULL;
+    int idx = -1;
+    size_t i;
 
     if (url == NULL || len == 0 || names == NULL || n == 0)
         return -1;
     end = gwe_find(url, url + len, '#');
     path = skip_scheme_authority(url, end);
     path_end = gwe_find(path, end, '?');
+    for (i = 0; i < n; i++) {
+        gwe_slice v;
+        const char *s;
 
-    for (s = gwe_find(path, path_end, ';'); s < path_end;
-         s = gwe_find(tok_end, path_end, ';')) {
-        const char *t = s + 1;
-
-        tok_end = gwe_find2(t, path_end, ';', '/');
-        idx = match_name(t, tok_end, names, n);
-        if (idx >= 0) {
-            value->ptr = t + names[idx].len + 1;
-            value->len = (size_t)(tok_end - value->ptr);
-            return idx;
+        if (names[i].len == 0 || names[i].ptr == NULL)
+            continue;
+        /* a later name only matters if it occurs before the best so far */
+        s = first_hit(path, path_end, end, best ? best : end, &names[i], &v);
+        if (s && (!best || s < best)) {
+            best = s;
+            *value = v;
+            idx = (int)i;
         }
     }
-
-    if (path_end == end)
-        return -1;
-    for (p = path_end + 1;; p = tok_end + 1) {
-        tok_end = gwe_find2(p, end, '&', ';');
-        idx = match_name(p, tok_end, names, n);
-        if (idx >= 0) {
-            value->ptr = p + names[idx].len + 1;
-            value->len = (size_t)(tok_end - value->ptr);
-            return idx;
-        }
-        if (tok_end == end)
-            return -1;
-    }
+    return idx;
 }
