@@ -69,6 +69,8 @@ $(BUILD)/unit_tests_san: $(UNIT_SRC) $(STICKY_SRC) $(STICKY_HDR)
 unit: $(BUILD)/unit_tests
 	@tests/unit/check_registered.sh
 	CK_FORK=yes $(BUILD)/unit_tests
+	@echo "again with every input right after an unreadable page:"
+	CK_FORK=yes GWE_GUARD_FRONT=1 $(BUILD)/unit_tests
 
 unit-san: $(BUILD)/unit_tests_san
 	CK_FORK=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

@@ -15,7 +15,10 @@
  * cover both. */
 #if defined(__SSE2__) && !defined(GWE_NO_SIMD)
 #define GWE_SSE2 1
+#define GWE_HAVE_SSE2 1
 #include <emmintrin.h>
+#else
+#define GWE_HAVE_SSE2 0
 #endif
 
 /* The first c in [p, end), or end.  memchr is the fast path: glibc scans
@@ -161,6 +164,59 @@ static inline int gwe_ieq(const char *s, size_t len, const char *lit)
             return 0;
     }
     return lit[len] == '\0';
+}
+
+/*
+ * The first s in [p, end - off) with s[0] == a and s[off] == b, or end.
+ * Name searches call it with the name's first byte and a byte at a fixed
+ * distance.  memchr on a is fastest while a is rare; once a search has
+ * met 8 false hits (text full of a: hex session ids, say), *dense is set
+ * and it tests both bytes 16 positions per step with SSE2 (W. Mula's SIMD
+ * substring filter), so no text costs a call per byte.  Callers keep
+ * *dense across the calls of one search.  Reads stay inside [p, end).
+ */
+static inline const char *gwe_find_pair(const char *p, const char *end, char a,
+                                        size_t off, char b, int *dense)
+{
+    const char *last;
+    unsigned misses = 0;
+
+    if (p >= end || (size_t)(end - p) <= off)
+        return end;
+    last = end - off; /* candidates lie before last */
+    while (!*dense && p < last) {
+        p = memchr(p, (unsigned char)a, (size_t)(last - p));
+        if (p == NULL)
+            return end;
+        if (p[off] == b)
+            return p;
+        p++;
+        /* without SSE2 the byte loop below is no better than memchr */
+        if (++misses == 8 && GWE_HAVE_SSE2)
+            *dense = 1;
+    }
+#ifdef GWE_SSE2
+    {
+        const __m128i va = _mm_set1_epi8(a);
+        const __m128i vb = _mm_set1_epi8(b);
+
+        while (last - p >= 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i y =
+                _mm_loadu_si128((const __m128i *)(const void *)(p + off));
+            unsigned m = (unsigned)_mm_movemask_epi8(
+                _mm_and_si128(_mm_cmpeq_epi8(x, va), _mm_cmpeq_epi8(y, vb)));
+
+            if (m)
+                return p + __builtin_ctz(m);
+            p += 16;
+        }
+    }
+#endif
+    for (; p < last; p++)
+        if (*p == a && p[off] == b)
+            return p;
+    return end;
 }
 
 /* Room for any long in decimal. */

@@ -18,6 +18,7 @@ void gwe_cookie_iter_init(gwe_cookie_iter *it, const char *header, size_t len)
 {
     it->begin = header;
     it->pos = header;
+    it->dense = 0;
     it->end = header ? header + len : header;
 }
 
@@ -70,8 +71,9 @@ static const char *pair_end(const char *v, const char *end)
  *                   |   vend: before the closing quote and OWS
  *                   v: after OWS and the opening quote
  *
- * s is an occurrence of the name (found with memchr on its first byte, so
- * long headers of other cookies are skipped, not parsed), accepted when a
+ * s is an occurrence of the name (found by its first and last bytes with
+ * gwe_find_pair, so long headers of other cookies are skipped, not
+ * parsed), accepted when a
  * pair starts there and OWS and '=' follow; q is that '=', pe the pair end.
  * The next search resumes at pe (or past a rejected s): every byte is read
  * a bounded number of times.
@@ -89,7 +91,8 @@ int gwe_cookie_next(gwe_cookie_iter *it, const char *name, size_t name_len,
     for (;;) {
         const char *s, *q, *v, *vend, *pe;
 
-        s = gwe_find(p, end, *name);
+        s = gwe_find_pair(p, end, *name, name_len - 1, name[name_len - 1],
+                          &it->dense);
         if ((size_t)(end - s) <= name_len)
             break;
         p = s + 1;

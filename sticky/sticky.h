@@ -62,6 +62,7 @@ typedef struct gwe_cookie_iter {
     const char *begin;
     const char *pos;
     const char *end;
+    int dense; /* the name's first byte is common here: filter harder */
 } gwe_cookie_iter;
 
 void gwe_cookie_iter_init(gwe_cookie_iter *it, const char *header, size_t len);

@@ -50,7 +50,8 @@ static int crosses(const gwe_slice *name, const char *stops)
  *   path     s     v   |    q   s     |          end (the '#' ends the URL)
  *                      value end      value end
  *
- * The name is looked for directly (memchr on its first byte), so long
+ * The name is looked for directly (its first byte and the '=' after it,
+ * gwe_find_pair), so long
  * URLs of other parameters are skipped rather than split.  A hit s counts
  * when a parameter starts there - after a ';' in the path, or at q or
  * after '&' or ';' in the query - and '=' follows the name.  In the path a
@@ -67,10 +68,13 @@ static const char *first_hit(const char *path, const char *path_end,
     const char *s, *v;
     size_t nl = name->len;
 
-    for (s = gwe_find(path, limit, *name->ptr);
-         s < limit && (size_t)(end - s) > nl;
-         s = gwe_find(s + 1, limit, *name->ptr)) {
-        if (s[nl] != '=' || memcmp(s, name->ptr, nl) != 0)
+    /* candidates s < limit with s[nl] == '=' */
+    const char *stop = (size_t)(end - limit) > nl ? limit + nl : end;
+    int dense = 0;
+
+    for (s = gwe_find_pair(path, stop, *name->ptr, nl, '=', &dense); s < stop;
+         s = gwe_find_pair(s + 1, stop, *name->ptr, nl, '=', &dense)) {
+        if (memcmp(s, name->ptr, nl) != 0)
             continue;
         v = s + nl + 1;
         if (s < path_end) {
@@ -81,7 +85,8 @@ static const char *first_hit(const char *path, const char *path_end,
             value->len = (size_t)(gwe_find2(v, path_end, ';', '/') - v);
             return s;
         }
-        if (!in_query_ok ||
+        /* s == path_end is the '?' itself, never a parameter start */
+        if (!in_query_ok || s == path_end ||
             !(s == path_end + 1 || s[-1] == '&' || s[-1] == ';'))
             continue;
         value->ptr = v;

@@ -14,29 +14,39 @@ void guard_init(guard *g)
 }
 
 /*
+ * Default: the input ends right before an unreadable page, so reading one
+ * byte past its end faults.
+ *
  *   base                                  ret          base + size
  *   | ... readable pages ...  | (padding) |src bytes...| PROT_NONE page |
- *                                                      ^ first byte past
- *                                                        the input faults
+ *
+ * With GWE_GUARD_FRONT set in the environment (make unit runs both), the
+ * input starts right after an unreadable page, so reading one byte before
+ * its start faults.
+ *
+ *   base             ret
+ *   | PROT_NONE page |src bytes...| (padding) ... readable pages |
  */
 const char *guard_dup(guard *g, const void *src, size_t len)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     size_t data = (len + page - 1) / page * page;
     size_t size = data + page;
-    char *base;
+    int front = getenv("GWE_GUARD_FRONT") != NULL;
+    char *base, *ret;
 
     ck_assert_int_lt(g->n, GUARD_MAX);
     base = mmap(NULL, size, PROT_READ | PROT_WRITE,
                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     ck_assert_ptr_ne(base, MAP_FAILED);
-    ck_assert_int_eq(mprotect(base + data, page, PROT_NONE), 0);
+    ck_assert_int_eq(mprotect(front ? base : base + data, page, PROT_NONE), 0);
+    ret = front ? base + page : base + data - len;
     if (len > 0)
-        memcpy(base + data - len, src, len);
+        memcpy(ret, src, len);
     g->base[g->n] = base;
     g->size[g->n] = size;
     g->n++;
-    return base + data - len;
+    return ret;
 }
 
 const char *guard_str(guard *g, const char *s)
