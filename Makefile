@@ -44,7 +44,8 @@ $(MODULE): mod_gwe_lb.c mod_gwe_lb.h $(STICKY_SRC) $(STICKY_HDR)
 	    -Wc,-Werror -Wc,-Wno-unused-parameter -I sticky \
 	    mod_gwe_lb.c $(STICKY_SRC) >$(BUILD)/apxs.log 2>&1 \
 	    || { cat $(BUILD)/apxs.log; exit 1; }
-	cp .libs/mod_gwe_lb.so $@
+	# install replaces the file (new inode): a running Apache keeps its copy
+	install -m 755 .libs/mod_gwe_lb.so $@
 
 install: $(MODULE)
 	$(APXS) -i -n gwe_lb $(MODULE)
