@@ -50,7 +50,7 @@ static int crosses(const gwe_slice *name, const char *stops)
  *   path     s     v   |    q   s     |          end (the '#' ends the URL)
  *                      value end      value end
  *
- * The name is looked for directly (its first byte and the '=' after it,
+ * The name is looked for directly (its last byte and the '=' after it,
  * gwe_find_pair), so long
  * URLs of other parameters are skipped rather than split.  A hit s counts
  * when a parameter starts there - after a ';' in the path, or at q or
@@ -68,12 +68,19 @@ static const char *first_hit(const char *path, const char *path_end,
     const char *s, *v;
     size_t nl = name->len;
 
-    /* candidates s < limit with s[nl] == '=' */
+    /* Candidates: the name's last byte followed by '=' at e, the name
+     * starting at s = e - (nl - 1) before limit.  That pair is rare in
+     * parameter values (hex or base64 ids), so memchr skips far. */
     const char *stop = (size_t)(end - limit) > nl ? limit + nl : end;
+    const char last = name->ptr[nl - 1];
+    const char *e;
     int dense = 0;
 
-    for (s = gwe_find_pair(path, stop, *name->ptr, nl, '=', &dense); s < stop;
-         s = gwe_find_pair(s + 1, stop, *name->ptr, nl, '=', &dense)) {
+    if ((size_t)(stop - path) <= nl)
+        return NULL; /* no room for the name and '=' */
+    for (e = gwe_find_pair(path + nl - 1, stop, last, 1, '=', &dense);
+         e < stop; e = gwe_find_pair(e + 1, stop, last, 1, '=', &dense)) {
+        s = e - (nl - 1);
         if (memcmp(s, name->ptr, nl) != 0)
             continue;
         v = s + nl + 1;
