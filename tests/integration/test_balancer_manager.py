@@ -11,7 +11,7 @@ def env():
     with HttpdEnv("manager") as e:
         m = {n: e.member(n).url for n in (
             "bm1_a", "bm1_b", "bm2_a", "bm2_d", "bm3_a", "bm3_b", "bm4_a",
-            "bm4_d")}
+            "bm4_d", "bm5_a", "bm5_d")}
         e.start("""
 <Location "/balancer-manager">
     SetHandler balancer-manager
@@ -46,6 +46,14 @@ ProxyPass "/bm3/" "balancer://bm3/"
     GWELBRouteCookie ROUTEID
 </Proxy>
 ProxyPass "/bm4/" "balancer://bm4/"
+
+<Proxy "balancer://bm5">
+    BalancerMember "{bm5_a}" route=BM5_A lbset=1
+    BalancerMember "{bm5_d}" route=BM5_D
+    GWELBStickyParam alias
+    GWELBRouteCookie ROUTEID
+</Proxy>
+ProxyPass "/bm5/" "balancer://bm5/"
 """.format(**m))
         yield e
 
@@ -92,6 +100,30 @@ def test_edited_route_is_honoured_at_once(env, manager):
     r = env.get("/bm2/x", cookies=["ROUTEID=.BM2_A"])
     assert r.member == "bm2_d"
     one_route_cookie(r, "ROUTEID", ".BM2_D")
+
+
+def test_lbmethod_changed_at_runtime_keeps_routes(env, manager):
+    """balancer-manager swaps the lbmethod in the child that serves the
+    POST; every other child picks the change up when mod_proxy_balancer
+    syncs, which resets the lbmethod.  Routes must hold in all of them,
+    from their first request after the change.  Keep-alive connections
+    opened before the change keep their children (prefork: one child
+    each), so the requests after it reach the children that must sync."""
+    conns = [env.connection() for _ in range(3)]
+    for c in conns:
+        assert c.request("/bm5/x", cookies=["ROUTEID=.BM5_A"]).member == \
+            "bm5_a"
+    manager.edit_balancer("bm5", b_lbm="bytraffic")
+    page = manager._get(manager.path, manager.path).body.decode("latin-1")
+    assert "bytraffic" in page
+    for c in conns:
+        assert c.request("/bm5/x", cookies=["ROUTEID=.BM5_A"]).member == \
+            "bm5_a", "cookie route, first request after the change"
+        assert c.request("/bm5/x?alias=.BM5_A").member == "bm5_a"
+        assert c.request("/bm5/x").member == "bm5_d"
+    for _ in range(3):  # fresh connections too
+        assert_all(env.served("/bm5/x", n=4, cookies=["ROUTEID=.BM5_A"]),
+                   "bm5_a", "cookie route after the lbmethod change")
 
 
 def test_drain_from_manager(env, manager):

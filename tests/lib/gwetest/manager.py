@@ -93,6 +93,11 @@ class BalancerManager:
                 return row
         raise AssertionError("no member %s in balancer %s" % (url, balancer))
 
+    def edit_balancer(self, balancer, **changes):
+        """Open the balancer's own edit form (b_lbm lbmethod, b_tmo, ...),
+        change fields, submit it.  Returns the POST's Response."""
+        return self._submit(balancer, None, changes)
+
     def edit(self, balancer, member_url, **changes):
         """Open the member's edit form, change fields, submit it.
 
@@ -100,11 +105,18 @@ class BalancerManager:
         drains, w_status_H hot standby, w_wr the route, w_rr redirect,
         w_lf load factor.  Returns the POST's Response.
         """
+        return self._submit(balancer, member_url, changes)
+
+    def _submit(self, balancer, member_url, changes):
+        """The edit form behind the page's link for the member (or, with
+        member_url None, for the balancer itself), changed and POSTed."""
         page = self.page()
         link = None
         for href in page.links:
             q = parse_qs(urlsplit(href).query)
-            if q.get("b") == [balancer] and q.get("w") == [member_url]:
+            if q.get("b") == [balancer] and (
+                    q.get("w") == [member_url] if member_url
+                    else "w" not in q):
                 link = href
         assert link, "no link for %s in balancer %s" % (member_url, balancer)
         form_page = _Page()
