@@ -17,8 +17,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "lib"))
 sys.path.insert(0, str(HERE))
 
-from gwetest import MODULE  # noqa: E402
-
 from chromium import CHROMIUM, Chromium  # noqa: E402
 from shopsite import ShopSite, suite_balancers  # noqa: E402
 
@@ -26,9 +24,6 @@ pytest_plugins = ["gwetest.pytest_plugin"]
 
 
 def pytest_sessionstart(session):
-    if MODULE and not os.path.exists(MODULE):
-        raise pytest.UsageError(
-            "module %s is missing: run `make all` first" % MODULE)
     if not os.access(CHROMIUM, os.X_OK):
         raise pytest.UsageError(
             "%s is missing: run scripts/deps.sh (Debian package chromium)"

@@ -4,21 +4,11 @@ Each test module starts one Apache (fixture `env`, scope module) whose
 configuration holds every balancer the module's tests need, so a run starts
 few servers.  Tests that break a member use members of their own.
 """
-import os
 import sys
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
-
-from gwetest import MODULE  # noqa: E402
 
 pytest_plugins = ["gwetest.pytest_plugin"]
 
-
-def pytest_sessionstart(session):
-    if MODULE and not os.path.exists(MODULE):
-        raise pytest.UsageError(
-            "module %s is missing: run `make all` first" % MODULE)
 

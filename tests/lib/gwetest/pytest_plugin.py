@@ -9,7 +9,14 @@ import os
 
 import pytest
 
-from .httpd import HttpdEnv
+from .httpd import MODULE, HttpdEnv
+
+
+def pytest_sessionstart(session):
+    """Every suite needs the built module (GWE_MODULE="" loads none)."""
+    if MODULE and not os.path.exists(MODULE):
+        raise pytest.UsageError(
+            "module %s is missing: run `make all` first" % MODULE)
 
 
 def pytest_configure(config):
