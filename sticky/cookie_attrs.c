@@ -131,14 +131,6 @@ static void msg_quoted(msg *m, const char *s, size_t n)
     msg_put(m, "\"", 1);
 }
 
-static void msg_long(msg *m, long v)
-{
-    char d[GWE_DECIMAL_MAX];
-    size_t i = gwe_decimal(d, v);
-
-    msg_put(m, d + i, GWE_DECIMAL_MAX - i);
-}
-
 /* ---- attribute values -------------------------------------------------- */
 
 /* RFC 6265 path-value, restricted further to visible ASCII: no ';' (it
@@ -325,39 +317,35 @@ static int same_value(const gwe_cookie_attrs *a, const gwe_cookie_attrs *b,
 /* Appends the value of attribute bit in a, quoted. */
 static void msg_value(msg *m, const gwe_cookie_attrs *a, unsigned bit)
 {
+    char d[GWE_DECIMAL_MAX];
+    const char *word;
+    size_t i;
+
     switch (bit) {
     case ATTR_PATH:
         msg_quoted(m, a->path.ptr, a->path.len);
-        break;
+        return;
     case ATTR_DOMAIN:
         msg_quoted(m, a->domain.ptr, a->domain.len);
-        break;
+        return;
+    case ATTR_MAX_AGE:
+        i = gwe_decimal(d, a->max_age);
+        msg_quoted(m, d + i, GWE_DECIMAL_MAX - i);
+        return;
     case ATTR_SECURE:
-        msg_str(m, "\"");
-        msg_str(m, switch_name(a->secure));
-        msg_str(m, "\"");
+        word = switch_name(a->secure);
         break;
     case ATTR_HTTPONLY:
-        msg_str(m, "\"");
-        msg_str(m, switch_name(a->httponly));
-        msg_str(m, "\"");
+        word = switch_name(a->httponly);
         break;
     case ATTR_SAMESITE:
-        msg_str(m, "\"");
-        msg_str(m, samesite_name(a->samesite));
-        msg_str(m, "\"");
-        break;
-    case ATTR_MAX_AGE:
-        msg_str(m, "\"");
-        msg_long(m, a->max_age);
-        msg_str(m, "\"");
+        word = samesite_name(a->samesite);
         break;
     default:
-        msg_str(m, "\"");
-        msg_str(m, switch_name(a->partitioned));
-        msg_str(m, "\"");
+        word = switch_name(a->partitioned);
         break;
     }
+    msg_quoted(m, word, strlen(word));
 }
 
 int gwe_cookie_attr_parse(gwe_cookie_attrs *a, const char *word, size_t len,

@@ -51,8 +51,8 @@ static int crosses(const gwe_slice *name, const char *stops)
  *                      value end      value end
  *
  * The name is looked for directly (its last byte and the '=' after it,
- * gwe_find_pair), so long
- * URLs of other parameters are skipped rather than split.  A hit s counts
+ * gwe_find_pair), so long URLs of other parameters are skipped rather
+ * than split.  A hit s counts
  * when a parameter starts there - after a ';' in the path, or at q or
  * after '&' or ';' in the query - and '=' follows the name.  In the path a
  * value runs to the next ';', '/' or the query; in the query to the next
@@ -84,9 +84,10 @@ static const char *first_hit(const char *path, const char *path_end,
         if (memcmp(s, name->ptr, nl) != 0)
             continue;
         v = s + nl + 1;
+        /* In the path, "name=" ends before the query: the name holds no '?'
+         * (in_path_ok) and '=' is not '?'. */
         if (s < path_end) {
-            if (!in_path_ok || s == path || s[-1] != ';' ||
-                (size_t)(path_end - s) <= nl)
+            if (!in_path_ok || s == path || s[-1] != ';')
                 continue;
             value->ptr = v;
             value->len = (size_t)(gwe_find2(v, path_end, ';', '/') - v);
