@@ -106,15 +106,11 @@ static void *create_server_conf(apr_pool_t *p, server_rec *s)
     return sc;
 }
 
+/* Sections are checked once, where they were written: a virtual host
+ * keeps its own list, never the main server's. */
 static void *merge_server_conf(apr_pool_t *p, void *basev, void *addv)
 {
-    gwelb_server_conf *base = basev, *add = addv;
-    gwelb_server_conf *sc = apr_pcalloc(p, sizeof(*sc));
-
-    /* Sections are checked once, where they were written. */
-    sc->sections = add->sections;
-    (void)base;
-    return sc;
+    return addv;
 }
 
 /* A balancer is ours when it names a route source. */
@@ -486,12 +482,13 @@ static int gwelb_bind_sections(server_rec *s, server_rec *where,
         ap_get_module_config(where->module_config, &gwe_lb_module);
     int i, rv;
 
+    if (sc->sections->nelts && !ap_find_linked_module("mod_proxy_balancer.c"))
+        return gwelb_startup_error(
+            s, &APR_ARRAY_IDX(sc->sections, 0, gwelb_section),
+            "mod_gwe_lb needs mod_proxy_balancer: load it");
     for (i = 0; i < sc->sections->nelts; i++) {
         const gwelb_section *sec =
             &APR_ARRAY_IDX(sc->sections, i, gwelb_section);
-        if (!ap_find_linked_module("mod_proxy_balancer.c"))
-            return gwelb_startup_error(
-                s, sec, "mod_gwe_lb needs mod_proxy_balancer: load it");
         if ((rv = gwelb_bind_section(s, sec, where != s, pconf, ptemp)) != OK)
             return rv;
     }
@@ -614,7 +611,7 @@ static int gwelb_collect_cookie(void *ctx, const char *key, const char *val)
  * target as the client sent it (path parameters and query string), unless
  * mod_rewrite's [P] put a whole target URL with its own query into
  * r->filename.  (mod_proxy_balancer's own stickysession= reads r->filename,
- * which since 2.4.58 no longer holds the query string.)
+ * which since 2.4.62 no longer holds the query string at pre_request.)
  */
 static const char *gwelb_request_url(request_rec *r)
 {
@@ -663,6 +660,9 @@ static const char *gwelb_requested_route(request_rec *r,
                              routes[res->cookie_route].len);
     if (res->route < 0)
         return NULL;
+    /* a returning visitor's cookie names the route it requests */
+    if (res->route == res->cookie_route)
+        return rq->cookie_route;
     return apr_pstrmemdup(r->pool, routes[res->route].ptr,
                           routes[res->route].len);
 }
