@@ -26,23 +26,19 @@
 #include "http_protocol.h"
 #include "http_request.h"
 #include "http_ssl.h"
-#include "util_filter.h"
 
 module AP_MODULE_DECLARE_DATA gwe_lb_module;
 
-#define GWELB_COOKIE_FILTER "GWELB_ROUTE_COOKIE"
 #define GWELB_ROUTES_ON_STACK 64
 
 /* Built in post_config (before children fork), read-only afterwards. */
 static apr_array_header_t *gwelb_wrappers; /* of gwelb_lbmethod * */
 static apr_hash_t *gwelb_balancers; /* proxy_balancer * -> its GWELB conf */
 static APR_OPTIONAL_FN_TYPE(ap_proxy_retry_worker) * gwelb_retry_worker;
-static ap_filter_rec_t *gwelb_cookie_filter_handle;
 
 static proxy_worker *gwelb_find_member(proxy_balancer *balancer,
                                        request_rec *r);
-static void gwelb_cookie_before_upgrade(request_rec *r, gwelb_request *rq);
-static int gwelb_needs_cookie(const gwelb_request *rq);
+static void gwelb_cookie_for_attempt(request_rec *r, gwelb_request *rq);
 
 /* ======================================================================== */
 /* Configuration                                                            */
@@ -156,7 +152,9 @@ static const char *gwelb_in_balancer(cmd_parms *cmd, gwelb_balancer_conf *bc)
     while (d && gwelb_transparent_section(d->directive))
         d = d->parent;
     if (!d || strcasecmp(d->directive, "<Proxy") || !cmd->path ||
-        strncasecmp(cmd->path, "balancer://", 11) || !cmd->path[11])
+        strncasecmp(cmd->path, GWELB_BALANCER_SCHEME,
+                    sizeof(GWELB_BALANCER_SCHEME) - 1) ||
+        !cmd->path[sizeof(GWELB_BALANCER_SCHEME) - 1])
         return apr_psprintf(cmd->pool,
                             "%s is only allowed inside a <Proxy "
                             "\"balancer://NAME\"> section: it configures "
@@ -411,108 +409,277 @@ static proxy_balancer_method *gwelb_wrapper_for(const proxy_balancer_method *m)
     return NULL;
 }
 
-static int gwelb_startup_error(server_rec *s, const gwelb_section *sec,
-                               const char *msg)
-{
-    ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
-                 GWELB_LOGNO(00001) "%s (%s, line %u, <Proxy \"%s\">)", msg,
-                 sec->file ? sec->file : "?", sec->line, sec->balancer);
-    return HTTP_INTERNAL_SERVER_ERROR;
-}
-
 /*
- * Binds one written section to the balancer that requests for its name will
- * use in server s (ap_proxy_get_balancer, as mod_proxy_balancer finds it).
- * A balancer defined in the main server is copied into every virtual host,
- * so each copy is bound.
+ * Start-up checks run in check_config, which httpd runs for `apache2 -t`
+ * as well as for a start or a graceful restart (post_config is skipped by
+ * -t), so a configuration configtest accepts never stops a running server
+ * (README 7.1).  Every problem is logged; the first one found does not
+ * hide the others.
  */
-static int gwelb_bind_section(server_rec *s, const gwelb_section *sec,
-                              int inherited, apr_pool_t *pconf,
-                              apr_pool_t *ptemp)
-{
-    proxy_server_conf *pc =
-        ap_get_module_config(s->module_config, &proxy_module);
-    proxy_balancer *b = ap_proxy_get_balancer(ptemp, pc, sec->balancer, 0);
-    proxy_balancer **key;
-    gwelb_balancer_conf *bound;
+typedef struct gwelb_checks {
+    apr_pool_t *pconf, *ptemp;
+    server_rec *main_s;
+    apr_hash_t *said; /* messages already logged, so an inherited copy of
+                         a balancer does not repeat its section's error */
+    int failed;
+} gwelb_checks;
 
-    if (!gwelb_is_active(sec->conf))
-        return gwelb_startup_error(
-            s, sec,
-            apr_psprintf(ptemp,
-                         "%s has no effect without GWELBStickyParam or "
-                         "GWELBRouteCookie in the same section",
-                         sec->directive));
-    if (!b)
-        return gwelb_startup_error(s, sec,
-                                   apr_psprintf(ptemp,
-                                                "%s: %s has no "
-                                                "BalancerMember",
-                                                sec->directive,
-                                                sec->balancer));
-    if (*b->s->sticky || *b->s->sticky_path)
-        return gwelb_startup_error(
-            s, sec,
-            apr_psprintf(ptemp,
-                         "%s cannot be combined with stickysession= on the "
-                         "same balancer: remove stickysession= (mod_gwe_lb "
-                         "reads the route itself)",
-                         sec->directive));
-    bound = apr_hash_get(gwelb_balancers, &b, sizeof(b));
-    if (bound && inherited)
-        return OK; /* the virtual host configured this balancer itself */
-    if (bound && bound != sec->conf)
-        return gwelb_startup_error(
-            s, sec,
-            apr_psprintf(ptemp,
-                         "%s: the GWELB directives of %s are spread over "
-                         "two <Proxy> sections; put them in one",
-                         sec->directive, sec->balancer));
-    key = apr_palloc(pconf, sizeof(*key));
-    *key = b;
-    apr_hash_set(gwelb_balancers, key, sizeof(*key), sec->conf);
-    return OK;
+static void gwelb_startup_error(gwelb_checks *ck, const gwelb_section *sec,
+                                int logno, const char *msg)
+{
+    const char *line = apr_psprintf(
+        ck->ptemp, "GWELB%05d: %s (%s, line %u, <Proxy \"%s\">)", logno, msg,
+        sec->file ? sec->file : "?", sec->line, sec->balancer);
+
+    ck->failed = 1;
+    if (apr_hash_get(ck->said, line, APR_HASH_KEY_STRING))
+        return;
+    apr_hash_set(ck->said, line, APR_HASH_KEY_STRING, line);
+    ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, ck->main_s, "%s",
+                 line);
 }
 
-/* Binds the sections written in `where` for server s. */
-static int gwelb_bind_sections(server_rec *s, server_rec *where,
-                               apr_pool_t *pconf, apr_pool_t *ptemp)
+/* The section of server_conf sc written for balancer `name`, or NULL. */
+static const gwelb_section *gwelb_section_for(const gwelb_server_conf *sc,
+                                              const char *name)
 {
-    gwelb_server_conf *sc =
-        ap_get_module_config(where->module_config, &gwe_lb_module);
-    int i, rv;
+    int i;
 
-    if (sc->sections->nelts && !ap_find_linked_module("mod_proxy_balancer.c"))
-        return gwelb_startup_error(
-            s, &APR_ARRAY_IDX(sc->sections, 0, gwelb_section),
-            "mod_gwe_lb needs mod_proxy_balancer: load it");
     for (i = 0; i < sc->sections->nelts; i++) {
         const gwelb_section *sec =
             &APR_ARRAY_IDX(sc->sections, i, gwelb_section);
-        if ((rv = gwelb_bind_section(s, sec, where != s, pconf, ptemp)) != OK)
-            return rv;
+        if (!strcasecmp(sec->balancer, name))
+            return sec;
     }
-    return OK;
+    return NULL;
+}
+
+/* sec is one of the sections written in the server sc belongs to. */
+static int gwelb_section_owned(const gwelb_server_conf *sc,
+                               const gwelb_section *sec)
+{
+    return sec >= (const gwelb_section *)sc->sections->elts &&
+           sec <
+               (const gwelb_section *)sc->sections->elts + sc->sections->nelts;
+}
+
+static proxy_server_conf *gwelb_proxy_conf(server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &proxy_module);
+}
+
+/* What a section alone gets wrong, whatever balancer it ends up on. */
+static void gwelb_check_section(gwelb_checks *ck, server_rec *s,
+                                const gwelb_server_conf *sc,
+                                const gwelb_section *sec)
+{
+    proxy_balancer *b = ap_proxy_get_balancer(ck->ptemp, gwelb_proxy_conf(s),
+                                              sec->balancer, 0);
+
+    if (!gwelb_is_active(sec->conf))
+        gwelb_startup_error(
+            ck, sec, 1,
+            apr_psprintf(ck->ptemp,
+                         "%s has no effect without GWELBStickyParam or "
+                         "GWELBRouteCookie in the same section",
+                         sec->directive));
+    if (!b || !b->workers->nelts)
+        gwelb_startup_error(ck, sec, 3,
+                            apr_psprintf(ck->ptemp,
+                                         "%s: %s has no "
+                                         "BalancerMember",
+                                         sec->directive, sec->balancer));
+    if (gwelb_section_for(sc, sec->balancer) != sec)
+        gwelb_startup_error(
+            ck, sec, 5,
+            apr_psprintf(ck->ptemp,
+                         "%s: the GWELB directives of %s are spread over "
+                         "two <Proxy> sections; put them in one",
+                         sec->directive, sec->balancer));
+}
+
+/*
+ * mod_proxy_balancer's own stickiness parameters on a GWELB balancer
+ * (README 7.3): nofailover=On keeps its meaning (GWELBStickyForce On); the
+ * others would read the route a second way, so they are refused with the
+ * GWELB directive that does their job.
+ */
+static void gwelb_check_stock_params(gwelb_checks *ck, const proxy_balancer *b,
+                                     const gwelb_balancer_conf *bc,
+                                     const gwelb_section *sec)
+{
+    if (*b->s->sticky || *b->s->sticky_path)
+        gwelb_startup_error(
+            ck, sec, 4,
+            "stickysession= cannot be combined with GWELB directives on the "
+            "same balancer: remove it and use GWELBStickyParam (URL "
+            "parameter) or GWELBRouteCookie (cookie)");
+    if (b->s->sticky_separator_set)
+        gwelb_startup_error(
+            ck, sec, 7,
+            "stickysessionsep= cannot be combined with GWELB directives on "
+            "the same balancer: use GWELBRouteSeparator");
+    if (b->s->scolonsep)
+        gwelb_startup_error(
+            ck, sec, 8,
+            "scolonpathdelim= cannot be combined with GWELB directives on "
+            "the same balancer: GWELBStickyParam already reads ;NAME= path "
+            "parameters");
+    if (b->s->sticky_force && bc->sticky_force == 0)
+        gwelb_startup_error(ck, sec, 9,
+                            "nofailover=On contradicts GWELBStickyForce Off "
+                            "on the same balancer: keep one of them");
+}
+
+/* Every route of a is a route of b. */
+static int gwelb_routes_within(const proxy_balancer *a,
+                               const proxy_balancer *b)
+{
+    proxy_worker **wa = (proxy_worker **)a->workers->elts;
+    proxy_worker **wb = (proxy_worker **)b->workers->elts;
+    int i, j;
+
+    for (i = 0; i < a->workers->nelts; i++) {
+        for (j = 0; j < b->workers->nelts; j++)
+            if (!strcmp(wa[i]->s->route, wb[j]->s->route))
+                break;
+        if (j == b->workers->nelts)
+            return 0;
+    }
+    return 1;
+}
+
+/*
+ * Two balancers whose route cookies a browser would store as one, and
+ * which would write different routes into it (README 7.8).  Balancers
+ * with the same routes may share a cookie: that is how a WebSocket
+ * balancer follows the HTTP balancer of the same members.
+ */
+static int gwelb_cookies_clash(const proxy_balancer *ba,
+                               const gwelb_balancer_conf *a,
+                               const proxy_balancer *bb,
+                               const gwelb_balancer_conf *b)
+{
+    static const gwe_slice root = {"/", 1};
+    const gwe_slice *pa = a->cookie.path.len ? &a->cookie.path : &root;
+    const gwe_slice *pb = b->cookie.path.len ? &b->cookie.path : &root;
+
+    return !strcmp(a->cookie_name, b->cookie_name) && pa->len == pb->len &&
+           !memcmp(pa->ptr, pb->ptr, pa->len) &&
+           a->cookie.domain.len == b->cookie.domain.len &&
+           !strncasecmp(a->cookie.domain.ptr ? a->cookie.domain.ptr : "",
+                        b->cookie.domain.ptr ? b->cookie.domain.ptr : "",
+                        a->cookie.domain.len) &&
+           !(gwelb_routes_within(ba, bb) && gwelb_routes_within(bb, ba));
+}
+
+/*
+ * The GWELB configuration of balancer b of server s (README 7.2), and the
+ * section to name in messages.  A virtual host's copy of a main-server
+ * balancer (BalancerInherit On: mod_proxy shares its members array) takes
+ * the main server's configuration, changed field by field by the virtual
+ * host's own section; a balancer the virtual host defines itself takes
+ * only its own section, and is stock without one.
+ */
+static gwelb_balancer_conf *gwelb_conf_for(gwelb_checks *ck, server_rec *s,
+                                           const proxy_balancer *b,
+                                           const gwelb_section **where)
+{
+    const gwelb_server_conf *msc =
+        ap_get_module_config(ck->main_s->module_config, &gwe_lb_module);
+    const gwelb_server_conf *vsc =
+        ap_get_module_config(s->module_config, &gwe_lb_module);
+    const gwelb_section *msec = gwelb_section_for(msc, b->s->name);
+    const gwelb_section *vsec =
+        s == ck->main_s ? NULL : gwelb_section_for(vsc, b->s->name);
+    proxy_balancer *mb = NULL;
+
+    if (msec && s != ck->main_s)
+        mb = ap_proxy_get_balancer(ck->ptemp, gwelb_proxy_conf(ck->main_s),
+                                   b->s->name, 0);
+    if (s != ck->main_s && !(mb && mb->workers == b->workers))
+        msec = NULL; /* not the main server's balancer */
+    *where = vsec ? vsec : msec;
+    if (vsec && msec)
+        return merge_balancer_conf(ck->pconf, msec->conf, vsec->conf);
+    return *where ? (*where)->conf : NULL;
+}
+
+/* Binds every balancer of server s that has a GWELB configuration. */
+static void gwelb_bind_server(gwelb_checks *ck, server_rec *s)
+{
+    proxy_server_conf *pc = gwelb_proxy_conf(s);
+    const gwelb_server_conf *sc =
+        ap_get_module_config(s->module_config, &gwe_lb_module);
+    proxy_balancer *b = (proxy_balancer *)pc->balancers->elts;
+    /* the cookie balancers configured in this server's own sections */
+    apr_array_header_t *cookies = apr_array_make(ck->ptemp, 4, sizeof(void *));
+    int i, j;
+
+    for (i = 0; i < sc->sections->nelts; i++)
+        gwelb_check_section(ck, s, sc,
+                            &APR_ARRAY_IDX(sc->sections, i, gwelb_section));
+    for (i = 0; i < pc->balancers->nelts; i++, b++) {
+        const gwelb_section *sec;
+        gwelb_balancer_conf *bc = gwelb_conf_for(ck, s, b, &sec);
+        proxy_balancer **key;
+
+        if (!bc || !gwelb_is_active(bc))
+            continue;
+        gwelb_check_stock_params(ck, b, bc, sec);
+        if (!bc->cookie_name || !gwelb_section_owned(sc, sec))
+            goto bind;
+        for (j = 0; j < cookies->nelts; j += 2)
+            if (gwelb_cookies_clash(
+                    APR_ARRAY_IDX(cookies, j, proxy_balancer *),
+                    APR_ARRAY_IDX(cookies, j + 1, gwelb_balancer_conf *), b,
+                    bc))
+                gwelb_startup_error(
+                    ck, sec, 10,
+                    apr_psprintf(ck->ptemp,
+                                 "GWELBRouteCookie %s: another balancer of "
+                                 "this virtual host uses a route cookie of "
+                                 "the same name, path and domain; browsers "
+                                 "would keep only one: give each balancer "
+                                 "its own name or path",
+                                 bc->cookie_name));
+        APR_ARRAY_PUSH(cookies, proxy_balancer *) = b;
+        APR_ARRAY_PUSH(cookies, gwelb_balancer_conf *) = bc;
+    bind:
+        key = apr_palloc(ck->pconf, sizeof(*key));
+        *key = b;
+        apr_hash_set(gwelb_balancers, key, sizeof(*key), bc);
+    }
+}
+
+static int gwelb_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                              apr_pool_t *ptemp, server_rec *main_s)
+{
+    gwelb_checks ck = {pconf, ptemp, main_s, apr_hash_make(ptemp), 0};
+    server_rec *s;
+
+    gwelb_balancers = apr_hash_make(pconf);
+    for (s = main_s; s; s = s->next) {
+        const gwelb_server_conf *sc =
+            ap_get_module_config(s->module_config, &gwe_lb_module);
+        if (sc->sections->nelts &&
+            !ap_find_linked_module("mod_proxy_balancer.c")) {
+            gwelb_startup_error(
+                &ck, &APR_ARRAY_IDX(sc->sections, 0, gwelb_section), 6,
+                "mod_gwe_lb needs mod_proxy_balancer: load it (LoadModule "
+                "proxy_balancer_module) before mod_gwe_lb");
+            continue;
+        }
+        gwelb_bind_server(&ck, s);
+    }
+    return ck.failed ? HTTP_INTERNAL_SERVER_ERROR : OK;
 }
 
 static int gwelb_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *main_s)
 {
-    server_rec *s;
-    int rv;
-
     gwelb_build_wrappers(pconf);
     gwelb_retry_worker = APR_RETRIEVE_OPTIONAL_FN(ap_proxy_retry_worker);
-    gwelb_balancers = apr_hash_make(pconf);
-    /* A virtual host's own sections first: they win over the main
-     * server's for the balancers it defines itself. */
-    for (s = main_s; s; s = s->next) {
-        if (s != main_s &&
-            (rv = gwelb_bind_sections(s, s, pconf, ptemp)) != OK)
-            return rv;
-        if ((rv = gwelb_bind_sections(s, main_s, pconf, ptemp)) != OK)
-            return rv;
-    }
     return OK;
 }
 
@@ -550,7 +717,8 @@ static void gwelb_ensure_wrapped(proxy_balancer *b, request_rec *r,
 }
 
 /* The request's state, made on its first pass through a GWELB balancer;
- * it also saves the finder a second configuration lookup. */
+ * it also saves the finder a second configuration lookup.  A request that
+ * comes back through another balancer starts afresh. */
 static gwelb_request *gwelb_request_of(request_rec *r, proxy_balancer *b,
                                        const gwelb_balancer_conf *bc)
 {
@@ -560,33 +728,11 @@ static gwelb_request *gwelb_request_of(request_rec *r, proxy_balancer *b,
     if (!rq) {
         rq = apr_pcalloc(r->pool, sizeof(*rq));
         ap_set_module_config(r->request_config, &gwe_lb_module, rq);
-    }
+    } else if (rq->balancer != b)
+        memset(rq, 0, sizeof(*rq));
     rq->balancer = b;
     rq->conf = bc;
     return rq;
-}
-
-static int gwelb_pre_request(proxy_worker **worker, proxy_balancer **balancer,
-                             request_rec *r, proxy_server_conf *conf,
-                             char **url)
-{
-    proxy_balancer *b = *balancer;
-    const gwelb_balancer_conf *bc;
-
-    if (!gwelb_balancers || !apr_hash_count(gwelb_balancers))
-        return DECLINED; /* no GWELB balancer anywhere: cost nothing */
-    if (!b) {
-        if (strncasecmp(*url, "balancer://", 11))
-            return DECLINED;
-        b = ap_proxy_get_balancer(r->pool, conf, *url, 1);
-    }
-    if (!b || !(bc = gwelb_balancer_conf_of(b)))
-        return DECLINED;
-    gwelb_request_of(r, b, bc);
-    gwelb_ensure_wrapped(b, r, conf);
-    /* mod_proxy_balancer reuses a balancer it is handed: no second lookup */
-    *balancer = b;
-    return DECLINED;
 }
 
 typedef struct {
@@ -621,16 +767,16 @@ static const char *gwelb_request_url(request_rec *r)
     return r->unparsed_uri ? r->unparsed_uri : "";
 }
 
-/* Runs sticky/ over the request; returns the requested route or NULL. */
-static const char *gwelb_requested_route(request_rec *r,
-                                         const gwelb_balancer_conf *bc,
-                                         proxy_balancer *b, gwelb_request *rq,
-                                         gwe_sticky_result *res)
+/* Runs sticky/ over the request once (README 4.1-4.3); the retry loop and
+ * the finder reuse what it found. */
+static void gwelb_extract(request_rec *r, const gwelb_balancer_conf *bc,
+                          proxy_balancer *b, gwelb_request *rq)
 {
     gwe_slice on_stack[GWELB_ROUTES_ON_STACK], lines[8];
     gwe_slice *routes = on_stack;
     gwelb_cookie_lines cl = {lines, 0, 8};
     proxy_worker **workers = (proxy_worker **)b->workers->elts;
+    gwe_sticky_result *res = &rq->res;
     gwe_sticky_conf sc;
     const char *url = gwelb_request_url(r);
     int i, n = b->workers->nelts;
@@ -652,19 +798,18 @@ static const char *gwelb_requested_route(request_rec *r,
     gwe_sticky_extract(&sc, url, strlen(url), cl.v, (size_t)cl.n, routes,
                        (size_t)n, res);
 
-    rq->source = res->source;
+    rq->extracted = 1;
     rq->cookie_route =
         res->cookie_route < 0
             ? NULL
             : apr_pstrmemdup(r->pool, routes[res->cookie_route].ptr,
                              routes[res->cookie_route].len);
-    if (res->route < 0)
-        return NULL;
     /* a returning visitor's cookie names the route it requests */
-    if (res->route == res->cookie_route)
-        return rq->cookie_route;
-    return apr_pstrmemdup(r->pool, routes[res->route].ptr,
-                          routes[res->route].len);
+    rq->requested = res->route < 0 ? NULL
+                    : res->route == res->cookie_route
+                        ? rq->cookie_route
+                        : apr_pstrmemdup(r->pool, routes[res->route].ptr,
+                                         routes[res->route].len);
 }
 
 static int gwelb_usable(proxy_worker *w, request_rec *r)
@@ -731,49 +876,133 @@ static void gwelb_account_pick(proxy_balancer *b,
 
 static const char *const gwelb_source_names[] = {"none", "param", "cookie"};
 
-/* Sets key.  On a first attempt the keys are new, so the cheaper addn
- * (no scan for an old value) does; a retry replaces or removes what the
- * attempt before left. */
-static void gwelb_env(apr_table_t *t, const char *key, const char *val,
-                      int again)
+/* Sets or removes key.  set, not add: a retry replaces what the attempt
+ * before left, and a subrequest that copied its parent's environment gets
+ * no second copy. */
+static void gwelb_env(apr_table_t *t, const char *key, const char *val)
 {
-    if (!again) {
-        if (val)
-            apr_table_addn(t, key, val);
-    } else if (val)
+    if (val)
         apr_table_setn(t, key, val);
     else
         apr_table_unset(t, key);
 }
 
 /*
- * Environment for LogFormat, mod_headers and mod_rewrite (SPEC 4.6), plus
+ * Environment for LogFormat, mod_headers and mod_rewrite (README 4.6), plus
  * the BALANCER_* session variables stock sticky balancers set.
  * GWELB_ROUTE_CHANGED: a route was asked for and another member served.
  * BALANCER_ROUTE_CHANGED keeps its stock meaning, "the lbmethod picked the
  * member", so a stock Set-Cookie recipe still fires during a migration.
  */
-static void gwelb_set_env(request_rec *r, const gwelb_balancer_conf *bc,
-                          const gwe_sticky_result *res, const char *requested,
-                          const char *served, int again)
+static void gwelb_set_env(request_rec *r, const gwelb_request *rq,
+                          const char *served)
 {
+    const gwelb_balancer_conf *bc = rq->conf;
+    const char *requested = rq->requested;
     apr_table_t *e = r->subprocess_env;
     int moved = requested && served && strcmp(requested, served);
     int picked = served && (!requested || moved);
     const char *sticky = !requested ? NULL
-                         : res->source == GWE_SOURCE_PARAM
-                             ? bc->params[res->param].ptr
+                         : rq->res.source == GWE_SOURCE_PARAM
+                             ? bc->params[rq->res.param].ptr
                              : bc->cookie_name;
 
-    gwelb_env(e, "GWELB_ROUTE_SOURCE", gwelb_source_names[res->source], again);
-    gwelb_env(e, "GWELB_ROUTE", served && *served ? served : NULL, again);
-    gwelb_env(e, "GWELB_REQUESTED_ROUTE", requested, again);
-    gwelb_env(e, "GWELB_ROUTE_CHANGED", moved ? "1" : NULL, again);
-    gwelb_env(e, "BALANCER_ROUTE_CHANGED", picked ? "1" : NULL, again);
-    gwelb_env(e, "BALANCER_SESSION_STICKY", sticky, again);
-    gwelb_env(e, "BALANCER_SESSION_ROUTE", requested, again);
-    gwelb_env(r->notes, "session-sticky", sticky, again);
-    gwelb_env(r->notes, "session-route", requested, again);
+    gwelb_env(e, "GWELB_ROUTE_SOURCE", gwelb_source_names[rq->res.source]);
+    gwelb_env(e, "GWELB_ROUTE", served && *served ? served : NULL);
+    gwelb_env(e, "GWELB_REQUESTED_ROUTE", requested);
+    gwelb_env(e, "GWELB_ROUTE_CHANGED", moved ? "1" : NULL);
+    gwelb_env(e, "BALANCER_ROUTE_CHANGED", picked ? "1" : NULL);
+    gwelb_env(e, "BALANCER_SESSION_STICKY", sticky);
+    gwelb_env(e, "BALANCER_SESSION_ROUTE", requested);
+    gwelb_env(r->notes, "session-sticky", sticky);
+    gwelb_env(r->notes, "session-route", requested);
+}
+
+static void gwelb_log_decision(request_rec *r, const gwelb_request *rq,
+                               const proxy_worker *chosen, const char *why)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                  GWELB_LOGNO(00101) "%s: source=%s requested=%s member=%s "
+                                     "route=%s%s",
+                  rq->balancer->s->name, gwelb_source_names[rq->res.source],
+                  rq->requested ? rq->requested : "-",
+                  chosen ? chosen->s->name_ex : "-",
+                  rq->served_route ? rq->served_route : "-", why);
+}
+
+/* GWELBStickyForce On, or the stock spelling nofailover=On (README 7.3);
+ * an explicit GWELBStickyForce Off with nofailover=On is refused. */
+static int gwelb_force(const gwelb_balancer_conf *bc, const proxy_balancer *b)
+{
+    return bc->sticky_force == 1 ||
+           (bc->sticky_force == GWELB_UNSET && b->s->sticky_force);
+}
+
+/* balancer-manager can give a running balancer stock stickiness that the
+ * start-up checks refused; say so once per balancer and process. */
+static void gwelb_note_stock_sticky(proxy_balancer *b, request_rec *r)
+{
+    static apr_hash_t *told; /* protected by the balancer's lock */
+
+    if (!*b->s->sticky && !*b->s->sticky_path && !b->s->sticky_separator_set &&
+        !b->s->scolonsep)
+        return;
+    if (PROXY_THREAD_LOCK(b) != APR_SUCCESS)
+        return;
+    if (!told)
+        told = apr_hash_make(r->server->process->pconf);
+    if (!apr_hash_get(told, &b, sizeof(b))) {
+        proxy_balancer **key =
+            apr_palloc(r->server->process->pconf, sizeof(b));
+        *key = b;
+        apr_hash_set(told, key, sizeof(b), key);
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      GWELB_LOGNO(00012) "%s: balancer-manager set stock "
+                                         "stickiness parameters on a GWELB "
+                                         "balancer; mod_gwe_lb keeps routing "
+                                         "by its own directives",
+                      b->s->name);
+    }
+    PROXY_THREAD_UNLOCK(b);
+}
+
+static int gwelb_pre_request(proxy_worker **worker, proxy_balancer **balancer,
+                             request_rec *r, proxy_server_conf *conf,
+                             char **url)
+{
+    proxy_balancer *b = *balancer;
+    const gwelb_balancer_conf *bc;
+    gwelb_request *rq;
+
+    if (!gwelb_balancers || !apr_hash_count(gwelb_balancers))
+        return DECLINED; /* no GWELB balancer anywhere: cost nothing */
+    if (!b) {
+        if (strncasecmp(*url, GWELB_BALANCER_SCHEME,
+                        sizeof(GWELB_BALANCER_SCHEME) - 1))
+            return DECLINED;
+        b = ap_proxy_get_balancer(r->pool, conf, *url, 1);
+    }
+    if (!b || !(bc = gwelb_balancer_conf_of(b)))
+        return DECLINED;
+    rq = gwelb_request_of(r, b, bc);
+    gwelb_ensure_wrapped(b, r, conf);
+    gwelb_note_stock_sticky(b, r);
+    if (!rq->extracted)
+        gwelb_extract(r, bc, b, rq);
+    /* mod_proxy_balancer reuses a balancer it is handed: no second lookup */
+    *balancer = b;
+    /* A refusal is answered here, before mod_proxy_balancer would wait
+     * out the balancer's timeout= for a member that cannot come
+     * (README 7.5). */
+    if (rq->requested && gwelb_force(bc, b) &&
+        !gwelb_route_member(b, rq->requested, r, 0)) {
+        rq->served = NULL;
+        rq->served_route = NULL;
+        gwelb_set_env(r, rq, NULL);
+        gwelb_log_decision(r, rq, NULL, " (unusable; GWELBStickyForce: 503)");
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    return DECLINED;
 }
 
 static const proxy_balancer_method *gwelb_inner(proxy_balancer *b)
@@ -788,53 +1017,41 @@ static const proxy_balancer_method *gwelb_inner(proxy_balancer *b)
 
 /*
  * The wrapped lbmethod's finder; mod_proxy_balancer calls it with the
- * balancer's thread lock held.  Returning NULL makes the balancer answer
- * 503, which is what GWELBStickyForce On asks for.
+ * balancer's thread lock held, after our pre_request read the route.
+ * Returning NULL makes the balancer answer 503, which is what
+ * GWELBStickyForce On asks for when the member failed in between.
  */
 static proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r)
 {
     gwelb_request *rq =
         ap_get_module_config(r->request_config, &gwe_lb_module);
-    const gwelb_balancer_conf *bc =
-        rq && rq->balancer == b ? rq->conf : gwelb_balancer_conf_of(b);
     const proxy_balancer_method *inner = gwelb_inner(b);
-    gwe_sticky_result res;
-    const char *requested, *served = NULL;
+    const gwelb_balancer_conf *bc;
     proxy_worker *chosen = NULL;
 
     if (!inner || inner->finder == gwelb_find_member)
         return NULL;
-    if (!bc)
-        return inner->finder(b, r);
-    rq = gwelb_request_of(r, b, bc);
-    requested = gwelb_requested_route(r, bc, b, rq, &res);
-    if (requested && (chosen = gwelb_route_member(b, requested, r, 0)))
+    if (!rq || rq->balancer != b) {
+        if (!(bc = gwelb_balancer_conf_of(b)))
+            return inner->finder(b, r);
+        rq = gwelb_request_of(r, b, bc);
+    }
+    bc = rq->conf;
+    if (!rq->extracted)
+        gwelb_extract(r, bc, b, rq);
+    if (rq->requested && (chosen = gwelb_route_member(b, rq->requested, r, 0)))
         gwelb_account_pick(b, inner, chosen, r);
-    else if (!requested || bc->sticky_force != 1)
+    else if (!rq->requested || !gwelb_force(bc, b))
         chosen = inner->finder(b, r);
 
-    if (chosen)
-        served = apr_pstrdup(r->pool, chosen->s->route);
     rq->served = chosen;
-    rq->served_route = served;
-    gwelb_set_env(r, bc, &res, requested, served, rq->attempts++ > 0);
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                  GWELB_LOGNO(00101) "%s: source=%s requested=%s member=%s "
-                                     "route=%s%s",
-                  b->s->name, gwelb_source_names[res.source],
-                  requested ? requested : "-",
-                  chosen ? chosen->s->name_ex : "-", served ? served : "-",
-                  !chosen ? " (unusable; GWELBStickyForce On: 503)" : "");
-    /* A returning visitor whose cookie names the member needs no filter;
-     * a later attempt that changes member comes back here. */
-    if (chosen && bc->cookie_name && !rq->filter_added &&
-        gwelb_needs_cookie(rq)) {
-        ap_add_output_filter_handle(gwelb_cookie_filter_handle, rq, r,
-                                    r->connection);
-        rq->filter_added = 1;
-    }
-    if (bc->cookie_name && apr_table_get(r->headers_in, "Upgrade"))
-        gwelb_cookie_before_upgrade(r, rq);
+    rq->served_route = chosen ? apr_pstrdup(r->pool, chosen->s->route) : NULL;
+    rq->attempts++;
+    gwelb_set_env(r, rq, rq->served_route);
+    gwelb_log_decision(r, rq, chosen,
+                       chosen ? "" : " (unusable; GWELBStickyForce: 503)");
+    if (bc->cookie_name)
+        gwelb_cookie_for_attempt(r, rq);
     return chosen;
 }
 
@@ -848,7 +1065,7 @@ static int gwelb_needs_cookie(const gwelb_request *rq)
 
     if (!rq->served || !rq->served_route || !*rq->served_route)
         return 0;
-    if (rq->source == GWE_SOURCE_PARAM && bc->cookie_from_param == 0)
+    if (rq->res.source == GWE_SOURCE_PARAM && bc->cookie_from_param == 0)
         return 0;
     return !rq->cookie_route || strcmp(rq->cookie_route, rq->served_route);
 }
@@ -887,45 +1104,73 @@ static int gwelb_keep_other(void *ctx, const char *key, const char *val)
     return 1;
 }
 
+/* Removes the one Set-Cookie line `cookie` from t, keeping the others in
+ * their order. */
+static void gwelb_drop_cookie(request_rec *r, apr_table_t *t,
+                              const char *cookie)
+{
+    gwelb_cookie_sieve sv = {apr_table_make(r->pool, 2), cookie};
+
+    apr_table_do(gwelb_keep_other, &sv, t, "Set-Cookie", NULL);
+    apr_table_unset(t, "Set-Cookie");
+    apr_table_overlap(t, sv.keep, APR_OVERLAP_TABLES_ADD);
+}
+
 /*
- * A WebSocket upgrade's 101 response never passes the output filters:
- * mod_proxy_http sends it with ap_send_interim_response(), straight from
- * r->headers_out.  mod_proxy_http keeps Set-Cookie lines already in
- * r->headers_out when it reads the member's headers, so for upgrades the
- * cookie goes there before the member is contacted; an error page httpd
- * makes itself swaps r->headers_out away, so no cookie without a member.
+ * The cookie goes into r->headers_out when the member is chosen, before it
+ * is contacted (README 4.5, 7.4):
+ *  - mod_proxy_http and mod_proxy_ajp keep Set-Cookie lines already in
+ *    r->headers_out when they read the member's headers, so the member's
+ *    response, and a WebSocket 101 (sent without passing the output
+ *    filters), carries it;
+ *  - mod_headers' output filter then sees it like the member's cookies;
+ *  - r->no_cache keeps mod_cache from storing it for other visitors;
+ *  - an error page httpd makes itself (no member answered) swaps
+ *    r->headers_out away, so no cookie goes out without a member.
  * A retry replaces the cookie of the attempt before.
  */
-static void gwelb_cookie_before_upgrade(request_rec *r, gwelb_request *rq)
+static void gwelb_cookie_for_attempt(request_rec *r, gwelb_request *rq)
 {
-    if (rq->early_cookie) {
-        gwelb_cookie_sieve sv = {apr_table_make(r->pool, 2), rq->early_cookie};
-        apr_table_do(gwelb_keep_other, &sv, r->headers_out, "Set-Cookie",
-                     NULL);
-        apr_table_unset(r->headers_out, "Set-Cookie");
-        apr_table_overlap(r->headers_out, sv.keep, APR_OVERLAP_TABLES_ADD);
-        rq->early_cookie = NULL;
+    if (rq->cookie) {
+        gwelb_drop_cookie(r, r->headers_out, rq->cookie);
+        rq->cookie = NULL;
     }
     if (gwelb_needs_cookie(rq)) {
-        rq->early_cookie = gwelb_cookie_value(r, rq);
-        apr_table_addn(r->headers_out, "Set-Cookie", rq->early_cookie);
+        rq->cookie = gwelb_cookie_value(r, rq);
+        apr_table_addn(r->headers_out, "Set-Cookie", rq->cookie);
+        r->no_cache = 1;
     }
 }
 
 /*
- * Sees the first bytes of the member's response, after mod_proxy copied
- * its headers: the member served, so the response gets the cookie naming
- * it.  Error pages httpd makes itself (no member served) do not pass here.
+ * After the last attempt (ordered before mod_proxy_balancer's, which
+ * answers this RUN_FIRST hook).  When the member answered but
+ * ProxyErrorOverride replaces its error page, the page httpd sends keeps
+ * only r->err_headers_out: the cookie moves there.  When no member
+ * answered, nothing sent and an error status set by mod_proxy, the
+ * variables must not name a member (README 7.6).
  */
-static apr_status_t gwelb_cookie_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+static int gwelb_post_request(proxy_worker *worker, proxy_balancer *balancer,
+                              request_rec *r, proxy_server_conf *conf)
 {
-    gwelb_request *rq = f->ctx;
+    gwelb_request *rq =
+        ap_get_module_config(r->request_config, &gwe_lb_module);
+    int overridden;
 
-    if (!rq->early_cookie && gwelb_needs_cookie(rq))
-        apr_table_addn(f->r->headers_out, "Set-Cookie",
-                       gwelb_cookie_value(f->r, rq));
-    ap_remove_output_filter(f);
-    return ap_pass_brigade(f->next, bb);
+    if (!rq || !rq->served)
+        return DECLINED;
+    overridden = apr_table_get(r->notes, "proxy-error-override") != NULL;
+    if (overridden && rq->cookie) {
+        gwelb_drop_cookie(r, r->headers_out, rq->cookie);
+        apr_table_addn(r->err_headers_out, "Set-Cookie", rq->cookie);
+    } else if (!overridden && !r->sent_bodyct && ap_is_HTTP_ERROR(r->status) &&
+               r->status != HTTP_NOT_MODIFIED) {
+        rq->served = NULL;
+        rq->served_route = NULL;
+        rq->cookie = NULL;
+        gwelb_set_env(r, rq, NULL);
+    }
+    return DECLINED;
 }
 
 /* ======================================================================== */
@@ -934,7 +1179,8 @@ static apr_status_t gwelb_cookie_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 
 static void gwelb_register_hooks(apr_pool_t *p)
 {
-    /* Before mod_proxy_balancer, which reads the lbmethod we keep wrapped. */
+    /* Before mod_proxy_balancer, which reads the lbmethod we keep wrapped
+     * and answers post_request. */
     static const char *const before_balancer[] = {"mod_proxy_balancer.c",
                                                   NULL};
     static const char *const after_proxy[] = {"mod_proxy.c",
@@ -942,9 +1188,11 @@ static void gwelb_register_hooks(apr_pool_t *p)
 
     proxy_hook_pre_request(gwelb_pre_request, NULL, before_balancer,
                            APR_HOOK_FIRST);
+    proxy_hook_post_request(gwelb_post_request, NULL, before_balancer,
+                            APR_HOOK_FIRST);
+    ap_hook_check_config(gwelb_check_config, after_proxy, NULL,
+                         APR_HOOK_MIDDLE);
     ap_hook_post_config(gwelb_post_config, after_proxy, NULL, APR_HOOK_MIDDLE);
-    gwelb_cookie_filter_handle = ap_register_output_filter(
-        GWELB_COOKIE_FILTER, gwelb_cookie_filter, NULL, AP_FTYPE_CONTENT_SET);
 }
 
 AP_DECLARE_MODULE(gwe_lb) = {
@@ -954,6 +1202,6 @@ AP_DECLARE_MODULE(gwe_lb) = {
     create_server_conf,   /* sections with GWELB directives, for checks */
     merge_server_conf,    /* each server keeps its own sections */
     gwelb_cmds,           /* the five GWELB directives */
-    gwelb_register_hooks, /* pre_request, post_config, cookie filter */
+    gwelb_register_hooks, /* pre/post_request, check/post_config */
     AP_MODULE_FLAG_NONE   /* no special merging */
 };

@@ -21,6 +21,7 @@
 #define GWELB_LOGNO(n) "GWELB" #n ": "
 
 #define GWELB_UNSET (-1)
+#define GWELB_BALANCER_SCHEME "balancer://"
 #define GWELB_DEFAULT_SEPARATOR '.'
 
 /*
@@ -76,14 +77,15 @@ typedef struct gwelb_lbmethod {
 typedef struct gwelb_request {
     proxy_balancer *balancer; /* the GWELB balancer it goes through */
     const gwelb_balancer_conf *conf;
-    proxy_worker *served;     /* member chosen by the last attempt */
-    const char *served_route; /* its route when chosen (shm may change) */
+    int extracted;            /* sticky/ has read the request (once) */
+    gwe_sticky_result res;    /* what it found */
+    const char *requested;    /* route the request asks for, or NULL */
     const char *cookie_route; /* member route the route cookie named */
-    enum gwe_route_source source;
-    int attempts; /* finder calls so far (retry loop) */
-    int filter_added;
-    const char *early_cookie; /* Set-Cookie put in r->headers_out before
-                                 an upgrade; the filter then adds none */
+    proxy_worker *served;     /* member chosen by the last attempt; NULL
+                                 once no member answered */
+    const char *served_route; /* its route when chosen (shm may change) */
+    int attempts;             /* finder calls so far (retry loop) */
+    const char *cookie;       /* the Set-Cookie line put in headers_out */
 } gwelb_request;
 
 #endif /* MOD_GWE_LB_H */

@@ -21,7 +21,7 @@ ProxyPass "/balancer-manager" "!"
 <Proxy "balancer://bm1">
     BalancerMember "{bm1_a}" route=BM1_A
     BalancerMember "{bm1_b}" route=BM1_B
-    GWELBRouteCookie ROUTEID
+    GWELBRouteCookie ROUTEID path=/bm1/
 </Proxy>
 ProxyPass "/bm1/" "balancer://bm1/"
 
@@ -29,21 +29,21 @@ ProxyPass "/bm1/" "balancer://bm1/"
     BalancerMember "{bm2_a}" route=BM2_A lbset=1
     BalancerMember "{bm2_d}" route=BM2_D
     GWELBStickyParam alias
-    GWELBRouteCookie ROUTEID
+    GWELBRouteCookie ROUTEID path=/bm2/
 </Proxy>
 ProxyPass "/bm2/" "balancer://bm2/"
 
 <Proxy "balancer://bm3">
     BalancerMember "{bm3_a}" route=BM3_A
     BalancerMember "{bm3_b}" route=BM3_B
-    GWELBRouteCookie ROUTEID
+    GWELBRouteCookie ROUTEID path=/bm3/
 </Proxy>
 ProxyPass "/bm3/" "balancer://bm3/"
 
 <Proxy "balancer://bm4">
     BalancerMember "{bm4_a}" route=BM4_A lbset=1
     BalancerMember "{bm4_d}" route=BM4_D
-    GWELBRouteCookie ROUTEID
+    GWELBRouteCookie ROUTEID path=/bm4/
 </Proxy>
 ProxyPass "/bm4/" "balancer://bm4/"
 
@@ -51,7 +51,7 @@ ProxyPass "/bm4/" "balancer://bm4/"
     BalancerMember "{bm5_a}" route=BM5_A lbset=1
     BalancerMember "{bm5_d}" route=BM5_D
     GWELBStickyParam alias
-    GWELBRouteCookie ROUTEID
+    GWELBRouteCookie ROUTEID path=/bm5/
 </Proxy>
 ProxyPass "/bm5/" "balancer://bm5/"
 """.format(**m))

@@ -27,7 +27,7 @@ def env():
     BalancerMember "{fo_a}" route=FO_A lbset=1
     BalancerMember "{fo_b}" route=FO_B
     GWELBStickyParam alias
-    GWELBRouteCookie ROUTEID
+    GWELBRouteCookie ROUTEID path=/fo/
 </Proxy>
 ProxyPass "/fo/" "balancer://fo/"
 
@@ -36,7 +36,7 @@ ProxyPass "/fo/" "balancer://fo/"
     BalancerMember "{f_b}" route=F_B
     BalancerMember "{f_c}" route=F_C lbset=1 status=+D
     GWELBStickyParam alias
-    GWELBRouteCookie ROUTEID
+    GWELBRouteCookie ROUTEID path=/force/
     GWELBStickyForce On
 </Proxy>
 ProxyPass "/force/" "balancer://force/"
@@ -46,7 +46,7 @@ ProxyPass "/force/" "balancer://force/"
     BalancerMember "{r_a}" route=R_A redirect=R_B lbset=1 status=+D
     BalancerMember "{r_b}" route=R_B lbset=1
     BalancerMember "{r_c}" route=R_C
-    GWELBRouteCookie ROUTEID
+    GWELBRouteCookie ROUTEID path=/redir/
 </Proxy>
 ProxyPass "/redir/" "balancer://redir/"
 
@@ -54,7 +54,7 @@ ProxyPass "/redir/" "balancer://redir/"
     BalancerMember "{rf_a}" route=RF_A redirect=RF_B lbset=1 status=+D
     BalancerMember "{rf_b}" route=RF_B lbset=1
     BalancerMember "{rf_c}" route=RF_C
-    GWELBRouteCookie ROUTEID
+    GWELBRouteCookie ROUTEID path=/redirforce/
     GWELBStickyForce On
 </Proxy>
 ProxyPass "/redirforce/" "balancer://redirforce/"
@@ -62,7 +62,7 @@ ProxyPass "/redirforce/" "balancer://redirforce/"
 <Proxy "balancer://standby">
     BalancerMember "{s_a}" route=S_A
     BalancerMember "{s_s}" route=S_S status=+H
-    GWELBRouteCookie ROUTEID
+    GWELBRouteCookie ROUTEID path=/standby/
 </Proxy>
 ProxyPass "/standby/" "balancer://standby/"
 
@@ -70,14 +70,14 @@ ProxyPass "/standby/" "balancer://standby/"
     BalancerMember "{d_a}" route=D_A status=+N
     BalancerMember "{d_b}" route=D_B
     GWELBStickyParam alias
-    GWELBRouteCookie ROUTEID
+    GWELBRouteCookie ROUTEID path=/drain/
 </Proxy>
 ProxyPass "/drain/" "balancer://drain/"
 
 <Proxy "balancer://retry">
     BalancerMember "{k_a}" route=K_A
     BalancerMember "{k_b}" route=K_B
-    GWELBRouteCookie ROUTEID
+    GWELBRouteCookie ROUTEID path=/retry/
 </Proxy>
 ProxyPass "/retry/" "balancer://retry/"
 
@@ -85,14 +85,14 @@ ProxyPass "/retry/" "balancer://retry/"
     BalancerMember "{fs_a}" route=FS_A lbset=1
     BalancerMember "{fs_b}" route=FS_B
     ProxySet failonstatus=500
-    GWELBRouteCookie ROUTEID
+    GWELBRouteCookie ROUTEID path=/fs/
 </Proxy>
 ProxyPass "/fs/" "balancer://fs/"
 
 <Proxy "balancer://hc">
     BalancerMember "{h_a}" route=H_A lbset=1 hcmethod=GET hcuri=/health hcinterval=100ms hcfails=1 hcpasses=1
     BalancerMember "{h_b}" route=H_B
-    GWELBRouteCookie ROUTEID
+    GWELBRouteCookie ROUTEID path=/hc/
 </Proxy>
 ProxyPass "/hc/" "balancer://hc/"
 
@@ -100,7 +100,7 @@ ProxyPass "/hc/" "balancer://hc/"
     BalancerMember "{ft_a}" route=FT_A lbset=1 timeout=1
     BalancerMember "{ft_b}" route=FT_B timeout=1
     ProxySet failontimeout=On
-    GWELBRouteCookie ROUTEID
+    GWELBRouteCookie ROUTEID path=/ft/
 </Proxy>
 ProxyPass "/ft/" "balancer://ft/"
 

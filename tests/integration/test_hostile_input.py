@@ -92,7 +92,7 @@ HttpProtocolOptions Unsafe
     BalancerMember "{hb_default}" route=HB_DEFAULT
     BalancerMember "{hb1}" route=HB_1 lbset=1
     GWELBStickyParam alias
-    GWELBRouteCookie ROUTEID
+    GWELBRouteCookie ROUTEID path=/hb/
 </Proxy>
 ProxyPass "/hb/" "balancer://hb/"
 
@@ -104,7 +104,7 @@ ProxyPass "/hs/" "balancer://hs/"
 <Proxy "balancer://other">
     BalancerMember "{other1}" route=OTHER_1
     GWELBStickyParam alias
-    GWELBRouteCookie ROUTEID
+    GWELBRouteCookie ROUTEID path=/other/
 </Proxy>
 ProxyPass "/other/" "balancer://other/"
 """.format(**m))

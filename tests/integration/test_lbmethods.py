@@ -21,7 +21,7 @@ def env():
     BalancerMember "{two}" route={M}_2
     ProxySet lbmethod={m}
     GWELBStickyParam alias
-    GWELBRouteCookie ROUTEID
+    GWELBRouteCookie ROUTEID path=/{m}/
 </Proxy>
 ProxyPass "/{m}/" "balancer://{m}/"
 """.format(m=method, M=method.upper(), one=one.url, two=two.url)

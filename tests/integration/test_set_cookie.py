@@ -65,7 +65,7 @@ ProxyPass "/enc/" "balancer://enc/"
     BalancerMember "{fp1}" route=FP_1 lbset=1
     BalancerMember "{fp2}" route=FP_2 lbset=1
     GWELBStickyParam alias
-    GWELBRouteCookie GWELB
+    GWELBRouteCookie GWELB path=/fp/
 </Proxy>
 ProxyPass "/fp/" "balancer://fp/"
 
@@ -73,7 +73,7 @@ ProxyPass "/fp/" "balancer://fp/"
     BalancerMember "{fpo_default}" route=FPO_DEFAULT
     BalancerMember "{fpo1}" route=FPO_1 lbset=1
     GWELBStickyParam alias
-    GWELBRouteCookie GWELB
+    GWELBRouteCookie GWELB path=/fpo/
     GWELBCookieFromParam Off
 </Proxy>
 ProxyPass "/fpo/" "balancer://fpo/"

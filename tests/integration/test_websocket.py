@@ -18,7 +18,7 @@ def env():
     BalancerMember "http://127.0.0.1:{ws1}" route=WS_1 lbset=1 upgrade=websocket
     BalancerMember "http://127.0.0.1:{ws2}" route=WS_2 lbset=1 upgrade=websocket
     GWELBStickyParam alias
-    GWELBRouteCookie ROUTEID
+    GWELBRouteCookie ROUTEID path=/ws/
 </Proxy>
 ProxyPass "/ws/" "balancer://ws/"
 
@@ -26,7 +26,7 @@ ProxyPass "/ws/" "balancer://ws/"
     BalancerMember "ws://127.0.0.1:{wt_default}" route=WT_DEFAULT
     BalancerMember "ws://127.0.0.1:{wt1}" route=WT_1 lbset=1
     GWELBStickyParam alias
-    GWELBRouteCookie ROUTEID
+    GWELBRouteCookie ROUTEID path=/wt/
 </Proxy>
 ProxyPass "/wt/" "balancer://wt/"
 """.format(**m))
