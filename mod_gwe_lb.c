@@ -202,19 +202,6 @@ static const char *gwelb_words(apr_pool_t *p, const char *arg,
 
 /* ---- directives --------------------------------------------------------- */
 
-/* A parameter name must be bounded by ?&; and '=' in a URL. */
-static int gwelb_param_name_valid(const char *name)
-{
-    const char *c;
-
-    if (!*name)
-        return 0;
-    for (c = name; *c; c++)
-        if (!gwe_cookie_name_valid(c, 1) || strchr("=&;?#/%", *c))
-            return 0;
-    return 1;
-}
-
 static const char *set_sticky_param(cmd_parms *cmd, void *mconfig,
                                     const char *arg)
 {
@@ -237,7 +224,7 @@ static const char *set_sticky_param(cmd_parms *cmd, void *mconfig,
                             GWE_PARAM_NAMES_MAX, words->nelts);
     for (i = 0; i < words->nelts; i++) {
         const char *name = APR_ARRAY_IDX(words, i, const char *);
-        if (!gwelb_param_name_valid(name))
+        if (!gwe_param_name_valid(name, strlen(name)))
             return apr_psprintf(cmd->pool,
                                 "GWELBStickyParam: '%s' is not a valid URL "
                                 "parameter name (letters, digits and "
@@ -300,8 +287,8 @@ static const char *set_separator(cmd_parms *cmd, void *mconfig,
     if (strlen(arg) != 1 || !gwe_separator_valid(arg[0]))
         return apr_psprintf(cmd->pool,
                             "GWELBRouteSeparator: '%s' is not allowed; use "
-                            "one of . - _ ~ ! * + : @ | $",
-                            arg);
+                            "one character of %s",
+                            arg, GWE_SEPARATORS);
     if (bc->separator != GWELB_UNSET && bc->separator != arg[0])
         return gwelb_conflict(
             cmd, apr_psprintf(cmd->pool, "%c", (char)bc->separator), arg);

@@ -52,22 +52,8 @@ int gwe_cookie_name_valid(const char *name, size_t len)
 
 int gwe_separator_valid(char c)
 {
-    switch (c) {
-    case '.':
-    case '-':
-    case '_':
-    case '~':
-    case '!':
-    case '*':
-    case '+':
-    case ':':
-    case '@':
-    case '|':
-    case '$':
-        return 1;
-    default:
-        return 0;
-    }
+    return c != '\0' &&
+           memchr(GWE_SEPARATORS, c, sizeof(GWE_SEPARATORS) - 1) != NULL;
 }
 
 /* ---- error messages ---------------------------------------------------- */

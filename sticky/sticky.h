@@ -197,8 +197,17 @@ void gwe_cookie_attrs_init(gwe_cookie_attrs *a);
 /* 1 if name is a non-empty RFC 6265 cookie-name (an HTTP token). */
 int gwe_cookie_name_valid(const char *name, size_t len);
 
-/* 1 if c may be a GWELBRouteSeparator: one of  . - _ ~ ! * + : @ | $  */
+/* The characters a GWELBRouteSeparator may be: cookie-octets that need no
+ * percent-encoding and are not URL delimiters. */
+#define GWE_SEPARATORS ".-_~!*+:@|$"
+
+/* 1 if c is one of GWE_SEPARATORS. */
 int gwe_separator_valid(char c);
+
+/* 1 if name (len bytes) can be a GWELBStickyParam name: a non-empty token
+ * without the bytes gwe_url_param_find treats as bounds or escapes
+ * (= & ; ? # / %), so a configured name always matches exactly. */
+int gwe_param_name_valid(const char *name, size_t len);
 
 /*
  * gwe_cookie_attr_parse - apply one "key=value" word of GWELBRouteCookie.

@@ -135,3 +135,15 @@ int gwe_url_param_find(const char *url, size_t len, const gwe_slice *names,
     }
     return idx;
 }
+
+int gwe_param_name_valid(const char *name, size_t len)
+{
+    size_t i;
+
+    if (!gwe_cookie_name_valid(name, len))
+        return 0;
+    for (i = 0; i < len; i++)
+        if (memchr("=&;?#/%", name[i], 7))
+            return 0;
+    return 1;
+}

@@ -303,6 +303,42 @@ START_TEST(value_length_row)
 }
 END_TEST
 
+/* GWELBStickyParam names: exactly what the parser can match whole. */
+static const struct {
+    const char *why;
+    const char *name;
+    size_t len;
+    int valid;
+} name_rows[] = {
+    {"a plain name is valid", "alias", 5, 1},
+    {"token characters are valid", "gwe.alias-1_x~", 14, 1},
+    {"the empty name is refused", "", 0, 0},
+    {"'=' would end the name early", "a=b", 3, 0},
+    {"'&' is a parameter bound", "a&b", 3, 0},
+    {"';' is a parameter bound", "a;b", 3, 0},
+    {"'?' starts the query", "?a", 2, 0},
+    {"'#' ends the URL", "a#", 2, 0},
+    {"'/' ends a path parameter", "a/b", 3, 0},
+    {"'%' would be an escape", "a%2E", 4, 0},
+    {"a space is not a token", "a b", 3, 0},
+    {"a NUL byte is not a token", "a\0b", 3, 0},
+    {"a non-ASCII byte is not a token", "\xc3\xa9", 2, 0},
+};
+
+START_TEST(param_name_row)
+{
+    guard g;
+    const char *n;
+
+    guard_init(&g);
+    n = guard_dup(&g, name_rows[_i].name, name_rows[_i].len);
+    ck_assert_msg(gwe_param_name_valid(n, name_rows[_i].len) ==
+                      name_rows[_i].valid,
+                  "%s", name_rows[_i].why);
+    guard_release(&g);
+}
+END_TEST
+
 Suite *suite_url_param(void)
 {
     Suite *s = suite_create("url_param");
@@ -311,6 +347,7 @@ Suite *suite_url_param(void)
 
     tcase_add_loop_test(tc, url_param_row, 0, (int)NELEMS(rows));
     tcase_add_loop_test(tl, value_length_row, 0, 2 * LEN_ROWS);
+    tcase_add_loop_test(tl, param_name_row, 0, (int)NELEMS(name_rows));
     suite_add_tcase(s, tc);
     suite_add_tcase(s, tl);
     return s;
