@@ -6,6 +6,8 @@
 #   make fuzz    the libFuzzer targets, for longer than make test does
 #   make soak    long fault and hostile-input runs
 #   make install install the module into this machine's Apache (apxs)
+#   make deps    install missing packages, upgrade Apache's stale libraries
+#   make alloc-guard  check that sticky/ links no allocator (a make test stage)
 
 APXS    ?= apxs
 CC      ?= gcc
@@ -21,6 +23,8 @@ SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all \
 STICKY_SRC := $(sort $(wildcard sticky/*.c))
 STICKY_HDR := $(sort $(wildcard sticky/*.h))
 UNIT_SRC   := $(sort $(wildcard tests/unit/*.c))
+UNIT_HDR   := $(sort $(wildcard tests/unit/*.h))
+FUZZ_HDR   := $(sort $(wildcard tests/fuzz/*.h))
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
 CHECK_LIBS  = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
@@ -29,7 +33,7 @@ CHECK_LIBS  = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 FUZZ_SECONDS ?= 5
 
 .PHONY: all deps test unit unit-san fuzz-smoke fuzz fuzz-replay integration \
-        browser bench bench-micro bench-e2e run soak install clean
+        browser alloc-guard bench bench-micro bench-e2e run soak install clean
 
 all: $(MODULE)
 
@@ -55,14 +59,14 @@ install: $(MODULE)
 
 # ---- unit tests (Check), plain and with sanitizers -------------------------
 
-$(BUILD)/unit_tests: $(UNIT_SRC) $(STICKY_SRC) $(STICKY_HDR)
+$(BUILD)/unit_tests: $(UNIT_SRC) $(UNIT_HDR) $(STICKY_SRC) $(STICKY_HDR)
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_STICKY) -Itests/unit -o $@ $(UNIT_SRC) $(STICKY_SRC) \
 	    $(CHECK_LIBS)
 
 # The sanitizer build also takes sticky/'s portable (non-SSE2) scanning
 # path, so every `make test` covers both.
-$(BUILD)/unit_tests_san: $(UNIT_SRC) $(STICKY_SRC) $(STICKY_HDR)
+$(BUILD)/unit_tests_san: $(UNIT_SRC) $(UNIT_HDR) $(STICKY_SRC) $(STICKY_HDR)
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_STICKY) -O1 $(SAN) -DGWE_NO_SIMD -Itests/unit -o $@ \
 	    $(UNIT_SRC) $(STICKY_SRC) $(CHECK_LIBS)
@@ -80,12 +84,13 @@ unit-san: $(BUILD)/unit_tests_san
 
 # ---- fuzzing: libFuzzer (clang) and a gcc replay of the saved corpus -----
 
-$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(STICKY_SRC) $(STICKY_HDR)
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_HDR) $(STICKY_SRC) $(STICKY_HDR)
 	@mkdir -p $(BUILD)
 	$(CLANG) -std=c99 -g -O1 -Isticky -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=all -o $@ $< $(STICKY_SRC)
 
-$(BUILD)/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(STICKY_SRC)
+$(BUILD)/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FUZZ_HDR) \
+                   $(STICKY_SRC) $(STICKY_HDR)
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_STICKY) $(SAN) -o $@ $< tests/fuzz/replay.c $(STICKY_SRC)
 
@@ -121,10 +126,38 @@ browser: $(MODULE)
 test: deps
 	@tests/run-all.sh
 
+# ---- sticky/ allocates nothing ---------------------------------------------
+
+# What each of sticky/'s objects links against, by nm: no allocator may be
+# among them (one check per object).  tests/run-all.sh runs it as stage
+# alloc-guard of `make test` ("PASSED FAILED" in $(BUILD)/results/
+# alloc-guard); bench-micro runs the same target.
+STICKY_OBJ := $(patsubst sticky/%.c,$(BUILD)/sticky_obj/%.o,$(STICKY_SRC))
+ALLOCATORS := malloc|calloc|realloc|reallocarray|free|strdup|strndup|memalign
+ALLOCATORS := $(ALLOCATORS)|posix_memalign|aligned_alloc|valloc|pvalloc
+
+$(BUILD)/sticky_obj/%.o: sticky/%.c $(STICKY_HDR)
+	@mkdir -p $(BUILD)/sticky_obj
+	$(CC) $(CFLAGS_STICKY) -c $< -o $@
+
+alloc-guard: $(STICKY_OBJ)
+	@mkdir -p $(BUILD)/results
+	@p=0; f=0; for o in $(STICKY_OBJ); do \
+	    a=$$(nm -u $$o | awk 'NF==2 {sub(/@.*/, "", $$2); print $$2}' \
+	        | grep -Ex '$(ALLOCATORS)' | tr '\n' ' '); \
+	    if [ -z "$$a" ]; then p=$$((p + 1)); \
+	    else f=$$((f + 1)); echo "  FAIL: $$o references $$a"; fi; \
+	done; \
+	echo "  outside symbols sticky/ uses: $$(nm -u $(STICKY_OBJ) \
+	    | awk 'NF==2 {print $$2}' | grep -v '^gwe_' | sort -u | tr '\n' ' ')"; \
+	echo "$$p $$f" >$(BUILD)/results/alloc-guard; \
+	echo "alloc-guard: $$p passed, $$f failed (objects of sticky/ free of" \
+	    "any allocator)"; \
+	[ $$f = 0 ]
+
 # ---- benchmarks, demo, soak ------------------------------------------------
 
-# --wrap counts every malloc/calloc/realloc made while measuring; the nm
-# check lists what sticky/ links against, which must hold no allocator.
+# --wrap counts every malloc/calloc/realloc made while measuring.
 $(BUILD)/bench_sticky: tests/bench/bench_sticky.c $(STICKY_SRC) $(STICKY_HDR)
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_STICKY) -O2 -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc \
@@ -132,15 +165,7 @@ $(BUILD)/bench_sticky: tests/bench/bench_sticky.c $(STICKY_SRC) $(STICKY_HDR)
 
 bench-micro: $(BUILD)/bench_sticky
 	@$(BUILD)/bench_sticky
-	@mkdir -p $(BUILD)/sticky_obj
-	@for f in $(STICKY_SRC); do $(CC) $(CFLAGS_STICKY) -c $$f \
-	    -o $(BUILD)/sticky_obj/$$(basename $$f .c).o || exit 1; done
-	@u=$$(nm -u $(BUILD)/sticky_obj/*.o | awk 'NF==2 {print $$2}' \
-	    | grep -v '^gwe_' | sort -u | tr '\n' ' '); \
-	echo "  outside symbols sticky/ uses: $$u"; \
-	if echo " $$u" | grep -Eq ' (malloc|calloc|realloc|free|strdup|strndup|posix_memalign|aligned_alloc)[ @]'; \
-	then echo "  FAIL: sticky/ references an allocator"; exit 1; \
-	else echo "  no allocator symbol in sticky/"; fi
+	@$(MAKE) -s alloc-guard
 
 bench-e2e: $(MODULE)
 	bench/run.sh

@@ -38,6 +38,7 @@ stage unit make -s unit
 check_counts unit
 stage unit-san make -s unit-san
 check_counts unit-san
+stage alloc-guard make -s alloc-guard
 stage fuzz-replay make -s fuzz-replay
 stage fuzz-smoke make -s fuzz-smoke
 stage consistency tests/consistency/check.sh

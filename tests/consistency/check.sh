@@ -12,7 +12,7 @@ bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 directives=$(grep -oE 'AP_INIT_[A-Z0-9_]+\("GWELB[A-Za-z]+"' mod_gwe_lb.c |
     grep -oE 'GWELB[A-Za-z]+')
 [ "$(echo "$directives" | wc -w)" = 5 ] && ok ||
-    bad "expected the five directives of SPEC 3, found: $directives"
+    bad "expected the five directives of README 3, found: $directives"
 
 # The field each directive sets, as named in mod_gwe_lb.h.
 declare -A field=([GWELBStickyParam]=nparams [GWELBRouteCookie]=cookie_name
@@ -41,12 +41,16 @@ for f in tests/integration/test_*.py tests/browser/test_*.py tests/soak/test_*.p
         bad "$f: no runner in $d"
 done
 
-# One formatting style.
+# One formatting style.  Without clang-format that is a failure, not a
+# skip: scripts/deps.sh (make deps) installs it.
 if command -v clang-format >/dev/null; then
     for f in mod_gwe_lb.c mod_gwe_lb.h sticky/*.c sticky/*.h; do
         clang-format --dry-run -Werror "$f" >/dev/null 2>&1 && ok ||
             bad "$f is not clang-formatted (clang-format -i $f)"
     done
+else
+    bad "clang-format is missing, so the formatting is not checked" \
+        "(install it: make deps, or apt-get install clang-format)"
 fi
 
 mkdir -p build/results

@@ -34,6 +34,8 @@ HttpdEnv(name, mpm=None, module=None, log_level=None, extra_modules=(),
                                             BALANCER_ROUTE_CHANGED, ... ("-" unset)
     .expect_log(*regex)                     lines allowed until next check_log
     .check_log() -> [unexpected lines]      [warn]..[emerg], AH00052, crashes
+                                            (not ENVIRONMENT_LINES: machine
+                                            warnings, reported once per run)
     .log_lines(since=None), .log_mark()
     HttpdEnv.running                        started instances (plugin checks)
 

@@ -12,6 +12,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -54,6 +55,20 @@ BAD_LINE_RE = re.compile(
     r"\[(?:[\w.-]+:)?(?:emerg|alert|crit|error|warn)\]"
     r"|AH00052|AH00051|exit signal|Segmentation fault|AddressSanitizer"
     r"|runtime error:")
+
+# error_log lines about this machine, not about the module: they fail no
+# test, and each is reported once per run (ENVIRONMENT_NOTICES, printed by
+# the pytest plugin's summary, or at exit without pytest) with the command
+# that fixes it.  Every other line BAD_LINE_RE matches stays a failure.
+ENVIRONMENT_LINES = (
+    # Debian upgraded apache2 (mod_ssl built against a newer OpenSSL) but
+    # not libssl3: mod_ssl warns at every start.
+    (re.compile(r"AH01882"),
+     "mod_ssl was built against a newer OpenSSL than the one installed "
+     "(AH01882 at every start); fix it with: apt-get install "
+     "--only-upgrade libssl3 openssl libssl-dev   (or: make deps)"),
+)
+ENVIRONMENT_NOTICES = []  # the notices this run has seen, in order
 
 # What mod_proxy logs when a member is down or a balancer has no usable
 # member; tests that stop members declare these expected.
@@ -114,6 +129,17 @@ def _children(pid):
             return [int(c) for c in f.read().split()]
     except OSError:
         return []
+
+
+def environment_line(line):
+    """True when an error_log line is an ENVIRONMENT_LINES warning; records
+    its notice (once) in ENVIRONMENT_NOTICES."""
+    for pattern, notice in ENVIRONMENT_LINES:
+        if pattern.search(line):
+            if notice not in ENVIRONMENT_NOTICES:
+                ENVIRONMENT_NOTICES.append(notice)
+            return True
+    return False
 
 
 class StartError(AssertionError):
@@ -454,7 +480,8 @@ class HttpdEnv:
         self._log_pos = end
         expected, self._expected = self._expected, []
         return [line for line in lines if BAD_LINE_RE.search(line)
-                and not any(re.search(p, line) for p in expected)]
+                and not any(re.search(p, line) for p in expected)
+                and not environment_line(line)]
 
 
 @atexit.register
@@ -462,3 +489,22 @@ def _stop_leftovers():
     """An interrupted run must not leave Apache instances behind."""
     for env in list(HttpdEnv.running):
         env.stop()
+
+
+_reported = set()
+
+
+def report_environment(write):
+    """Hand each recorded environment notice to write(text), once per run.
+    Returns how many it handed over."""
+    new = [n for n in ENVIRONMENT_NOTICES if n not in _reported]
+    for notice in new:
+        _reported.add(notice)
+        write("gwetest: not the module, this machine: " + notice)
+    return len(new)
+
+
+@atexit.register
+def _report_environment_at_exit():
+    """Without the pytest plugin (scripts/demo.py, ...), say it at exit."""
+    report_environment(lambda text: print(text, file=sys.stderr))

@@ -4,12 +4,15 @@
   [warn] or worse, or a crashed child, that the test did not declare with
   env.expect_log(...) or @pytest.mark.expect_log("regex", ...) fails it.
 - Fixture `mpm`: the MPM of this run (GWE_MPM).
+- A warning about the machine rather than the module (httpd.py's
+  ENVIRONMENT_LINES, e.g. mod_ssl's AH01882) fails no test; the summary
+  says it once, with the command that fixes it.
 """
 import os
 
 import pytest
 
-from .httpd import MODULE, HttpdEnv
+from .httpd import MODULE, HttpdEnv, report_environment
 
 
 def pytest_sessionstart(session):
@@ -45,3 +48,11 @@ def pytest_runtest_call(item):
         bad += ["%s: %s" % (env.name, line) for line in env.check_log()]
     if bad and outcome.excinfo is None:
         raise AssertionError("unexpected error_log lines:\n" + "\n".join(bad))
+
+
+def pytest_terminal_summary(terminalreporter):
+    notices = []
+    if report_environment(notices.append):
+        terminalreporter.section("environment")
+        for text in notices:
+            terminalreporter.write_line(text)
