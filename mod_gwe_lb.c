@@ -725,17 +725,23 @@ static gwelb_request *gwelb_request_of(request_rec *r, proxy_balancer *b,
 typedef struct {
     gwe_slice *v;
     int n, cap;
+    apr_pool_t *pool; /* for requests with more lines than the stack has */
 } gwelb_cookie_lines;
 
+/* Every Cookie line, in order (README 4.2). */
 static int gwelb_collect_cookie(void *ctx, const char *key, const char *val)
 {
     gwelb_cookie_lines *cl = ctx;
 
-    if (cl->n < cl->cap) {
-        cl->v[cl->n].ptr = val;
-        cl->v[cl->n].len = strlen(val);
-        cl->n++;
+    if (cl->n == cl->cap) {
+        gwe_slice *v = apr_palloc(cl->pool, 2 * cl->cap * sizeof(*v));
+        memcpy(v, cl->v, cl->n * sizeof(*v));
+        cl->v = v;
+        cl->cap *= 2;
     }
+    cl->v[cl->n].ptr = val;
+    cl->v[cl->n].len = strlen(val);
+    cl->n++;
     return 1;
 }
 
@@ -761,7 +767,7 @@ static void gwelb_extract(request_rec *r, const gwelb_balancer_conf *bc,
 {
     gwe_slice on_stack[GWELB_ROUTES_ON_STACK], lines[8];
     gwe_slice *routes = on_stack;
-    gwelb_cookie_lines cl = {lines, 0, 8};
+    gwelb_cookie_lines cl = {lines, 0, 8, r->pool};
     proxy_worker **workers = (proxy_worker **)b->workers->elts;
     gwe_sticky_result *res = &rq->res;
     gwe_sticky_conf sc;

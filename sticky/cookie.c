@@ -1,6 +1,6 @@
 /*
  * cookie.c - iterate over the values of one cookie in a Cookie header
- * (SPEC 4.2).
+ * (README 4.2).
  *
  * The grammar is RFC 6265's "name=value" pairs separated by ';', read
  * leniently in three named ways: optional spaces and tabs around the

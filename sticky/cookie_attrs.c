@@ -1,5 +1,5 @@
 /*
- * cookie_attrs.c - the attributes of GWELBRouteCookie (SPEC 3): defaults,
+ * cookie_attrs.c - the attributes of GWELBRouteCookie (README 3): defaults,
  * one "key=value" word at a time, and the cross-attribute check.
  *
  * Errors are returned as full sentences that name the directive, the

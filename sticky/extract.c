@@ -1,5 +1,5 @@
 /*
- * extract.c - the requested route of one request (SPEC 4.1 - 4.3): URL
+ * extract.c - the requested route of one request (README 4.1 - 4.3): URL
  * parameter first, then the route cookie.
  */
 #include "sticky.h"

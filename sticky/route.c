@@ -1,5 +1,5 @@
 /*
- * route.c - which member route a decoded value names (SPEC 4.3).
+ * route.c - which member route a decoded value names (README 4.3).
  *
  * The route is the LONGEST suffix "separator + route" among the member
  * routes, not the text after the first (or last) separator: application

@@ -1,5 +1,5 @@
 /*
- * set_cookie.c - the Set-Cookie header value for the route cookie (SPEC 3,
+ * set_cookie.c - the Set-Cookie header value for the route cookie (README 3,
  * 4.5).  The value is "<separator><route>", the format of the stock
  * mod_headers recipe (ROUTEID=.route), so sessions survive a move to this
  * module or back.  Only the configured route is written, never client

@@ -31,7 +31,7 @@ typedef struct gwe_slice {
 #define GWE_PARAM_NAMES_MAX 16
 
 /* ------------------------------------------------------------------------ */
-/* URL parameters (SPEC 4.1)                                                 */
+/* URL parameters (README 4.1)                                               */
 /* ------------------------------------------------------------------------ */
 
 /*
@@ -55,7 +55,7 @@ int gwe_url_param_find(const char *url, size_t len, const gwe_slice *names,
                        size_t n, gwe_slice *value);
 
 /* ------------------------------------------------------------------------ */
-/* Cookie header (SPEC 4.2)                                                  */
+/* Cookie header (README 4.2)                                                */
 /* ------------------------------------------------------------------------ */
 
 typedef struct gwe_cookie_iter {
@@ -112,7 +112,7 @@ int gwe_pct_decode_tail(const char *in, size_t len, char *out, size_t cap,
 size_t gwe_cookie_encode(const char *in, size_t len, char *out, size_t cap);
 
 /* ------------------------------------------------------------------------ */
-/* Route resolution (SPEC 4.3)                                               */
+/* Route resolution (README 4.3)                                             */
 /* ------------------------------------------------------------------------ */
 
 /*
@@ -127,7 +127,7 @@ int gwe_route_match(const char *value, size_t len, char sep,
                     const gwe_slice *routes, size_t nroutes);
 
 /* ------------------------------------------------------------------------ */
-/* The whole extraction (SPEC 4.1 - 4.3)                                     */
+/* The whole extraction (README 4.1 - 4.3)                                   */
 /* ------------------------------------------------------------------------ */
 
 enum gwe_route_source {
@@ -169,7 +169,7 @@ void gwe_sticky_extract(const gwe_sticky_conf *conf, const char *url,
                         size_t nroutes, gwe_sticky_result *out);
 
 /* ------------------------------------------------------------------------ */
-/* Route cookie configuration and Set-Cookie (SPEC 3, 4.5)                   */
+/* Route cookie configuration and Set-Cookie (README 3, 4.5)                 */
 /* ------------------------------------------------------------------------ */
 
 enum gwe_switch { GWE_OFF = 0, GWE_ON = 1, GWE_AUTO = 2 };

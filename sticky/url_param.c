@@ -1,5 +1,5 @@
 /*
- * url_param.c - find a sticky URL parameter (SPEC 4.1).
+ * url_param.c - find a sticky URL parameter (README 4.1).
  *
  * Unlike get_path_param() in mod_proxy_balancer.c, which takes the first
  * strstr() hit of the name anywhere in the URL, a name matches here only

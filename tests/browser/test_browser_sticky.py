@@ -1,4 +1,4 @@
-"""Issue #7, SPEC 1 and 3-4: a real browser keeps its member through the
+"""Issue #7, README 1, 3 and 4: a real browser keeps its member through the
 load balancer, in the setups GWE is deployed in.
 
 Each test starts a Chromium with a fresh profile, opens the shop page

@@ -1,4 +1,4 @@
-"""SPEC 3 (cross-site rules), README "Which cookie attributes your
+"""README 3 (cross-site rules) and 8, "Which cookie attributes your
 deployment needs": the measured table, stock recipe vs mod_gwe_lb.
 
 Each mode runs every row (see cookietable.py) in one fresh Chromium and

@@ -1,4 +1,4 @@
-"""SPEC 4.4: balancer-manager's runtime changes keep working for GWELB
+"""README 4.4: balancer-manager's runtime changes keep working for GWELB
 balancers, driven like a browser (nonce from the page, form POST)."""
 import pytest
 

@@ -1,4 +1,4 @@
-"""SPEC 3: configurations Apache must refuse at start-up, with a message
+"""README 3: configurations Apache must refuse at start-up, with a message
 that names the directive (and the attribute), and the ones it must accept.
 
 Each case really runs `apache2 -k start` (errors found after parsing, in

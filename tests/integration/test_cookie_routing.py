@@ -1,4 +1,4 @@
-"""SPEC 4.2 and 4.3: the route from the route cookie (backend stickiness).
+"""README 4.2 and 4.3: the route from the route cookie (backend stickiness).
 
 As in test_param_routing, routed members sit in lbset 1 and a default
 member in lbset 0, so one response tells routed from balanced.

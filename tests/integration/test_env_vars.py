@@ -1,4 +1,4 @@
-"""SPEC 4.6: environment variables (read through the access log) and the
+"""README 4.6: environment variables (read through the access log) and the
 one-line debug log of every decision."""
 import re
 

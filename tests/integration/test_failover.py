@@ -1,4 +1,4 @@
-"""SPEC 4.4: choosing the member when the requested one is unusable, drain
+"""README 4.4: choosing the member when the requested one is unusable, drain
 mode, hot standby, redirect=, GWELBStickyForce, and mod_proxy's retry loop.
 
 Every balancer here has members of its own: tests stop members, and

@@ -1,4 +1,4 @@
-"""SPEC 5: untrusted URLs, query strings and Cookie headers.
+"""README 5: untrusted URLs, query strings and Cookie headers.
 
 Every hostile request must be answered 200 by a member of the requested
 balancer (never 500, never a member of another balancer), with no client

@@ -1,4 +1,4 @@
-"""SPEC 4.4: with no requested route the balancer's own lbmethod picks the
+"""README 4.4: with no requested route the balancer's own lbmethod picks the
 member (byrequests, bytraffic, bybusyness); routes stick whatever the
 lbmethod."""
 import pytest

@@ -1,4 +1,4 @@
-"""SPEC 4.1 and 4.3: the route from a URL parameter (frontend stickiness).
+"""README 4.1 and 4.3: the route from a URL parameter (frontend stickiness).
 
 Every balancer here has a "default" member in lbset 0 and its routed
 members in lbset 1: the lbmethod only ever picks the default member, so a

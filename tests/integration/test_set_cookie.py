@@ -1,4 +1,4 @@
-"""SPEC 3 (GWELBRouteCookie attributes, GWELBCookieFromParam) and 4.5 (the
+"""README 3 (GWELBRouteCookie attributes, GWELBCookieFromParam) and 4.5 (the
 route cookie a response carries)."""
 import pytest
 

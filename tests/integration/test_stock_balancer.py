@@ -1,7 +1,7 @@
-"""SPEC 3: a balancer without GWELB directives behaves exactly as stock
+"""README 3: a balancer without GWELB directives behaves exactly as stock
 mod_proxy_balancer, next to GWELB balancers in the same server.
 
-The stock quirks (SPEC 1) are the proof: stock stickysession matches a
+The stock quirks (README 1) are the proof: stock stickysession matches a
 substring of the parameter name, takes the route after the first
 separator, and lets an empty value take the next parameter's text.  The
 GWELB balancer beside it, configured with the same names, does none of it.

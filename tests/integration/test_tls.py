@@ -1,4 +1,4 @@
-"""SPEC 3: secure=auto follows the request's scheme; over TLS the cookie
+"""README 3: secure=auto follows the request's scheme; over TLS the cookie
 gets Secure, SameSite=None and Partitioned (certificate made by the test
 with the openssl CLI)."""
 import pytest

@@ -1,5 +1,5 @@
-"""A seeded corpus of hostile requests (SPEC 5) and the oracle that says
-where each must go (SPEC 4.1 - 4.5).
+"""A seeded corpus of hostile requests (README 5) and the oracle that says
+where each must go (README 4.1 - 4.5).
 
     python3 corpus.py SEED INDEX [-v]  print one case (-v: every byte)
     python3 corpus.py SEED             counts per kind for 10,000 cases
@@ -23,7 +23,7 @@ Routed members sit in lbset 1 and each balancer's default member alone in
 lbset 0, so "no usable route" always lands on the default member and one
 response tells routed from balanced.
 
-The oracle below is written from the SPEC, not from sticky/: the URL
+The oracle below is written from README 4, not from sticky/: the URL
 parameter (first occurrence of any configured name, bounded by ? & ; and
 =, '#' ends the URL), else the first route cookie value that names a
 member; values percent-decoded, a malformed escape spoils the value; the
@@ -98,7 +98,7 @@ def config(urls, retry=None):
     return "\n".join(out) + "\n"
 
 
-# ---- the oracle (SPEC 4) ---------------------------------------------------
+# ---- the oracle (README 4) -------------------------------------------------
 
 _SCHEME = re.compile(rb"[A-Za-z0-9+.:-]*?://")
 _HEX = b"0123456789abcdefABCDEF"
@@ -191,7 +191,7 @@ def _comma_starts_pair(h, c):
 
 
 def cookie_values(h, name):
-    """Every value of cookie `name` in header h, in order (SPEC 4.2)."""
+    """Every value of cookie `name` in header h, in order (README 4.2)."""
     p, n = 0, len(h)
     while True:
         while p < n and h[p] in b" \t;,":
@@ -674,7 +674,7 @@ def generate(seed, n, start=0):
 
 
 def expectation(case):
-    """(member, Set-Cookie value or None, source) the SPEC asks for."""
+    """(member, Set-Cookie value or None, source) README 4 asks for."""
     return oracle(BALANCERS[case.balancer], case.target, case.cookies)
 
 

@@ -1,5 +1,5 @@
 /*
- * test_cookie.c - gwe_cookie_iter_init / gwe_cookie_next (SPEC 4.2).
+ * test_cookie.c - gwe_cookie_iter_init / gwe_cookie_next (README 4.2).
  */
 #include <stdio.h>
 #include "testutil.h"

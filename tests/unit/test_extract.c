@@ -1,5 +1,5 @@
 /*
- * test_extract.c - gwe_sticky_extract (SPEC 4.1 - 4.3): the order of the
+ * test_extract.c - gwe_sticky_extract (README 4.1 - 4.3): the order of the
  * sources and what counts as "no route".
  */
 #include "testutil.h"

@@ -1,5 +1,5 @@
 /*
- * test_route.c - gwe_route_match (SPEC 4.3).
+ * test_route.c - gwe_route_match (README 4.3).
  */
 #include "testutil.h"
 

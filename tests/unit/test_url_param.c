@@ -1,5 +1,5 @@
 /*
- * test_url_param.c - gwe_url_param_find (SPEC 4.1).
+ * test_url_param.c - gwe_url_param_find (README 4.1).
  */
 #include <stdio.h>
 #include "testutil.h"
