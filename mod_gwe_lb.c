@@ -26,6 +26,7 @@
 #include "http_protocol.h"
 #include "http_request.h"
 #include "http_ssl.h"
+#include "util_filter.h"
 
 module AP_MODULE_DECLARE_DATA gwe_lb_module;
 
@@ -39,6 +40,11 @@ static APR_OPTIONAL_FN_TYPE(ap_proxy_retry_worker) * gwelb_retry_worker;
 static proxy_worker *gwelb_find_member(proxy_balancer *balancer,
                                        request_rec *r);
 static void gwelb_cookie_for_attempt(request_rec *r, gwelb_request *rq);
+static apr_status_t gwelb_tunnel_filter_done(ap_filter_t *f,
+                                             apr_bucket_brigade *bb);
+static apr_status_t gwelb_tunnel_filter_gone(void *f);
+static void gwelb_add_tunnel_filter(request_rec *r, gwelb_request *rq);
+static ap_filter_rec_t *gwelb_tunnel_filter_handle;
 
 /* ======================================================================== */
 /* Configuration                                                            */
@@ -1110,6 +1116,76 @@ static void gwelb_drop_cookie(request_rec *r, apr_table_t *t,
 }
 
 /*
+ * mod_proxy_wstunnel (ProxyWebsocketFallbackToProxyHttp Off) copies the
+ * member's 101 to the browser byte for byte, past every header table; a
+ * connection filter puts the cookie after its status line (README 7.7).
+ * It stands aside when mod_proxy_http sent the 101 itself (r->status is
+ * then 101 and the cookie is among its headers), when httpd answers with
+ * its own error page (no member answered), and goes with the request.
+ */
+static apr_status_t gwelb_tunnel_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    gwelb_request *rq = f->ctx;
+    apr_bucket *b;
+
+    if (!rq->served || !rq->cookie || rq->r->status != HTTP_OK)
+        return gwelb_tunnel_filter_done(f, bb);
+    for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
+         b = APR_BUCKET_NEXT(b)) {
+        const char *data;
+        apr_size_t len;
+        long at;
+
+        if (APR_BUCKET_IS_METADATA(b) ||
+            apr_bucket_read(b, &data, &len, APR_BLOCK_READ) != APR_SUCCESS ||
+            !len)
+            continue;
+        at = gwe_status_line_end(data, len, !rq->tunnel_seen);
+        rq->tunnel_seen = 1;
+        if (at == -2)
+            return gwelb_tunnel_filter_done(f, bb);
+        if (at >= 0) {
+            const char *line = apr_pstrcat(
+                rq->r->pool, "Set-Cookie: ", rq->cookie, "\r\n", NULL);
+            apr_bucket_split(b, (apr_size_t)at);
+            APR_BUCKET_INSERT_AFTER(
+                b, apr_bucket_pool_create(line, strlen(line), rq->r->pool,
+                                          f->c->bucket_alloc));
+            return gwelb_tunnel_filter_done(f, bb);
+        }
+    }
+    return ap_pass_brigade(f->next, bb);
+}
+
+static apr_status_t gwelb_tunnel_filter_done(ap_filter_t *f,
+                                             apr_bucket_brigade *bb)
+{
+    gwelb_request *rq = f->ctx;
+
+    apr_pool_cleanup_kill(rq->r->pool, f, gwelb_tunnel_filter_gone);
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
+
+/* A connection filter outlives the request unless removed with it. */
+static apr_status_t gwelb_tunnel_filter_gone(void *f)
+{
+    ap_remove_output_filter(f);
+    return APR_SUCCESS;
+}
+
+static void gwelb_add_tunnel_filter(request_rec *r, gwelb_request *rq)
+{
+    ap_filter_t *f = ap_add_output_filter_handle(gwelb_tunnel_filter_handle,
+                                                 rq, NULL, r->connection);
+
+    rq->r = r;
+    rq->tunnel_filter = 1;
+    apr_pool_cleanup_register(r->pool, f, gwelb_tunnel_filter_gone,
+                              apr_pool_cleanup_null);
+}
+
+/*
  * The cookie goes into r->headers_out when the member is chosen, before it
  * is contacted (README 4.5, 7.4):
  *  - mod_proxy_http and mod_proxy_ajp keep Set-Cookie lines already in
@@ -1117,13 +1193,15 @@ static void gwelb_drop_cookie(request_rec *r, apr_table_t *t,
  *    response, and a WebSocket 101 (sent without passing the output
  *    filters), carries it;
  *  - mod_headers' output filter then sees it like the member's cookies;
- *  - r->no_cache keeps mod_cache from storing it for other visitors;
+ *  - the no-cache variable keeps mod_cache from storing it for others;
  *  - an error page httpd makes itself (no member answered) swaps
  *    r->headers_out away, so no cookie goes out without a member.
  * A retry replaces the cookie of the attempt before.
  */
 static void gwelb_cookie_for_attempt(request_rec *r, gwelb_request *rq)
 {
+    proxy_worker *w = rq->served;
+
     if (rq->cookie) {
         gwelb_drop_cookie(r, r->headers_out, rq->cookie);
         rq->cookie = NULL;
@@ -1131,8 +1209,14 @@ static void gwelb_cookie_for_attempt(request_rec *r, gwelb_request *rq)
     if (gwelb_needs_cookie(rq)) {
         rq->cookie = gwelb_cookie_value(r, rq);
         apr_table_addn(r->headers_out, "Set-Cookie", rq->cookie);
-        r->no_cache = 1;
+        /* mod_cache's own "do not store" switch; r->no_cache would also
+         * make httpd add an Expires header to the response */
+        apr_table_setn(r->subprocess_env, "no-cache", "1");
     }
+    if (rq->cookie && !rq->tunnel_filter && w &&
+        !strncmp(w->s->scheme, "ws", 2) &&
+        apr_table_get(r->headers_in, "Upgrade"))
+        gwelb_add_tunnel_filter(r, rq);
 }
 
 /*
@@ -1186,6 +1270,9 @@ static void gwelb_register_hooks(apr_pool_t *p)
     ap_hook_check_config(gwelb_check_config, after_proxy, NULL,
                          APR_HOOK_MIDDLE);
     ap_hook_post_config(gwelb_post_config, after_proxy, NULL, APR_HOOK_MIDDLE);
+    /* Below mod_ssl (AP_FTYPE_CONNECTION + 5): it sees plain bytes. */
+    gwelb_tunnel_filter_handle = ap_register_output_filter(
+        "GWELB_TUNNEL_COOKIE", gwelb_tunnel_filter, NULL, AP_FTYPE_CONNECTION);
 }
 
 AP_DECLARE_MODULE(gwe_lb) = {

@@ -86,6 +86,9 @@ typedef struct gwelb_request {
     const char *served_route; /* its route when chosen (shm may change) */
     int attempts;             /* finder calls so far (retry loop) */
     const char *cookie;       /* the Set-Cookie line put in headers_out */
+    request_rec *r;           /* for the tunnel filter, which has none */
+    int tunnel_filter;        /* the wstunnel cookie filter is in place */
+    int tunnel_seen;          /* it has seen the member's first bytes */
 } gwelb_request;
 
 #endif /* MOD_GWE_LB_H */

@@ -112,3 +112,13 @@ size_t gwe_set_cookie_build(char *out, size_t cap, const char *name,
     out[w.len] = '\0';
     return w.len;
 }
+
+long gwe_status_line_end(const char *data, size_t len, int first)
+{
+    const char *nl;
+
+    if (first && (len < 5 || memcmp(data, "HTTP/", 5)))
+        return -2;
+    nl = memchr(data, '\n', len);
+    return nl ? (long)(nl - data) + 1 : -1;
+}

@@ -244,4 +244,18 @@ size_t gwe_set_cookie_build(char *out, size_t cap, const char *name,
                             size_t route_len, const gwe_cookie_attrs *a,
                             int is_tls);
 
+/*
+ * gwe_status_line_end - where a header line can go into a response head
+ * that a tunnel copies byte for byte (mod_proxy_wstunnel's 101).
+ *
+ *   data, len  the next bytes of the member's response
+ *   first      1 when data are its very first bytes
+ *
+ * Returns the offset just past the status line's '\n' (a header inserted
+ * there is the first header), -1 when data hold no '\n' (look on in the
+ * next bytes), or -2 when the first bytes are not "HTTP/" (not a response
+ * head: insert nothing).
+ */
+long gwe_status_line_end(const char *data, size_t len, int first);
+
 #endif /* GWE_STICKY_H */

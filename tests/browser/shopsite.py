@@ -116,6 +116,10 @@ class Balancer:
             lines.append("    ProxySet stickysession=%s" % self.stock[0])
         for g in ([self.gwe] if isinstance(self.gwe, str) else
                   (self.gwe or [])):
+            # Balancers of one host need cookies of their own paths
+            # (README 7.8): each cookie is scoped to its mount.
+            if g.startswith("GWELBRouteCookie") and "path=" not in g:
+                g += " path=" + self.path
             lines.append("    " + g)
         lines.append("</Proxy>")
         return "\n".join(lines) + "\n"

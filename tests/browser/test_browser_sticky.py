@@ -77,15 +77,17 @@ def jar(browser, host, name="ROUTEID"):
             if c["name"] == name and c["domain"] == host]
 
 
-def one_cookie(browser, host, member, partition=None):
+def one_cookie(browser, host, member, path, partition=None):
     """The browser holds exactly one ROUTEID for host, naming member, with
     the attributes the module writes (Secure: secure=auto over TLS, or
-    secure=on; HttpOnly; path /), partitioned under `partition` or not."""
+    secure=on; HttpOnly; the balancer's mount `path`: each balancer of the
+    host has its own cookie path, README 7.8), partitioned under
+    `partition` or not."""
     found = jar(browser, host)
     assert len(found) == 1, "cookies ROUTEID for %s: %s" % (host, found)
     c = found[0]
     assert c["value"] == "." + ROUTES[member], c
-    assert c["secure"] and c["httpOnly"] and c["path"] == "/", c
+    assert c["secure"] and c["httpOnly"] and c["path"] == path, c
     assert c.get("session", True), c
     if partition:
         assert c.get("partitionKey", {}).get("topLevelSite") == partition, c
@@ -107,7 +109,7 @@ def test_same_site_pages_are_sticky_with_defaults(site, browser, setup,
     answers = calls(page, site.lb(setup, balancer))
     assert answers[0]["cookie"] is None
     member = assert_sticky(answers, setup)
-    c = one_cookie(b, LB_HOST, member)
+    c = one_cookie(b, LB_HOST, member, "/%s/" % balancer)
     assert "sameSite" not in c or c["sameSite"] in ("Lax", "Unspecified"), c
 
 
@@ -131,7 +133,8 @@ def test_cross_site_page_is_sticky_with_partitioned_cookie(site, browser,
     answers = calls(page, site.lb("cross-site", "xs-" + mode))
     assert answers[0]["cookie"] is None
     member = assert_sticky(answers, "cross-site, partitioned")
-    c = one_cookie(b, XS_LB_HOST, member, partition="https://shop.test")
+    c = one_cookie(b, XS_LB_HOST, member, "/xs-%s/" % mode,
+                   partition="https://shop.test")
     assert c["sameSite"] == "None", c
 
 
@@ -190,7 +193,7 @@ def test_failover_moves_browser_to_live_member(site, browser):
     url = site.lb("cross-site", "fo")
     old = assert_sticky(calls(page, url, 4), "before failover")
     new = [m for m in FAILOVER if m != old][0]
-    one_cookie(b, XS_LB_HOST, old, partition="https://shop.test")
+    one_cookie(b, XS_LB_HOST, old, "/fo/", partition="https://shop.test")
 
     site.env.members[old].stop()
     try:
@@ -198,7 +201,7 @@ def test_failover_moves_browser_to_live_member(site, browser):
         moved = calls(page, url, 1)[0]
         assert moved["member"] == new, moved
         assert moved["cookie"] == "ROUTEID=." + FAILOVER[old], moved
-        one_cookie(b, XS_LB_HOST, new, partition="https://shop.test")
+        one_cookie(b, XS_LB_HOST, new, "/fo/", partition="https://shop.test")
         assert_stays(calls(page, url), new, "after failover")
         assert site.env.members[old].hits == hits_old
     finally:

@@ -10,6 +10,7 @@
  * and written lengths agree, whose value decodes back to the route, and
  * that never carries SameSite=None or Partitioned without Secure.
  */
+#include <stdlib.h>
 #include "fuzz.h"
 
 static int contains(const char *s, const char *needle)
@@ -24,6 +25,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned opt;
     size_t errcap, n, i, dl;
     char err[256], *out, *val, *attrs, dec[GWE_ROUTE_MAX + 1];
+    long at;
+
+    /* the wstunnel 101 insertion point, over the raw input */
+    at = gwe_status_line_end((const char *)data, size, size & 1);
+    if (at > (long)size || at < -2 || at == 0)
+        abort();
     const char *w, *wend;
     char sep;
     int ok = 1, is_tls;

@@ -70,3 +70,44 @@ def test_upgrade_response_carries_route_cookie(env):
 def test_plain_requests_on_websocket_balancer(env):
     r = env.get("/ws/cometd/handshake?alias=.WS_2")
     assert r.status == 200 and r.member == "ws2"
+
+
+@pytest.fixture(scope="module")
+def tunnel_env():
+    """ws:// members under mod_proxy_wstunnel's own tunnel: with
+    ProxyWebsocketFallbackToProxyHttp Off it copies the member's 101 byte
+    for byte, so the cookie has to go into those bytes."""
+    with HttpdEnv("wstunnel") as e:
+        m = {n: e.member(n).port for n in ("tn_default", "tn1")}
+        e.start("""
+ProxyWebsocketFallbackToProxyHttp Off
+<Proxy "balancer://tn">
+    BalancerMember "ws://127.0.0.1:{tn_default}" route=TN_DEFAULT
+    BalancerMember "ws://127.0.0.1:{tn1}" route=TN_1 lbset=1
+    GWELBStickyParam alias
+    GWELBRouteCookie ROUTEID path=/tn/
+</Proxy>
+ProxyPass "/tn/" "balancer://tn/"
+""".format(**m))
+        yield e
+
+
+@pytest.mark.parametrize("env_name", ["env", "tunnel_env"])
+def test_wstunnel_101_carries_route_cookie_once(request, env_name):
+    """README 7.7: the route cookie is on the 101 of ws:// members, whether
+    mod_proxy_http (the default fallback) or mod_proxy_wstunnel's own
+    tunnel sends it, exactly once, and the tunnel still echoes."""
+    e = request.getfixturevalue(env_name)
+    prefix = "/wt/" if env_name == "env" else "/tn/"
+    default, one = (("WT_DEFAULT", "wt_default"), ("WT_1", "wt1")) \
+        if env_name == "env" else (("TN_DEFAULT", "tn_default"),
+                                   ("TN_1", "tn1"))
+    resp, echo = ws(e, prefix + "cometd")
+    assert echo == "%s: hello" % default[1]
+    one_route_cookie(resp, "ROUTEID", "." + default[0])
+    resp, echo = ws(e, prefix + "cometd?alias=x." + one[0])
+    assert echo == "%s: hello" % one[1]
+    one_route_cookie(resp, "ROUTEID", "." + one[0])
+    resp, echo = ws(e, prefix + "cometd", ["ROUTEID=." + one[0]])
+    assert echo == "%s: hello" % one[1]
+    no_route_cookie(resp, "ROUTEID")

@@ -84,7 +84,9 @@ def config(urls, retry=None):
                           "" if member == b.default else " lbset=1", extra))
         out.append("    GWELBStickyParam %s"
                    % " ".join(p.decode() for p in b.params))
-        out.append("    GWELBRouteCookie %s" % b.cookie.decode())
+        # each balancer's cookie scoped to its mount (README 7.8)
+        out.append("    GWELBRouteCookie %s path=/%s/"
+                   % (b.cookie.decode(), b.name))
         if b.sep != b".":
             out.append("    GWELBRouteSeparator %s" % b.sep.decode())
         if not b.from_param:
@@ -243,8 +245,8 @@ def oracle(b, target, cookie_lines):
     member = b.routes[served]
     set_cookie = None
     if not (source == "param" and not b.from_param) and served != cookie_route:
-        set_cookie = (b.cookie + b"=" + b.sep + served +
-                      b"; Path=/; HttpOnly").decode("latin-1")
+        set_cookie = (b.cookie + b"=" + b.sep + served + b"; Path=/" +
+                      b.name.encode() + b"/; HttpOnly").decode("latin-1")
     return member, set_cookie, source
 
 

@@ -303,6 +303,39 @@ START_TEST(trip_row_test)
 }
 END_TEST
 
+/* Where the wstunnel 101 gets its Set-Cookie line. */
+static const struct {
+    const char *why;
+    const char *data;
+    size_t len;
+    int first;
+    long want;
+} head_rows[] = {
+    {"after the status line's LF", "HTTP/1.1 101 Switching\r\nUpgrade: x\r\n",
+     36, 1, 24},
+    {"a bare LF ends the line too", "HTTP/1.1 101 OK\nX: y\n", 21, 1, 16},
+    {"no LF yet: look on", "HTTP/1.1 101 Swit", 17, 1, -1},
+    {"later bytes need no HTTP/ prefix", "ching\r\nX: y", 11, 0, 7},
+    {"not a response head: insert nothing", "\x81\x05hello", 7, 1, -2},
+    {"fewer than five first bytes: insert nothing", "HTTP", 4, 1, -2},
+    {"no bytes at all", "", 0, 1, -2},
+    {"a NUL byte is only a byte", "HTTP/1.1 1\0\n", 12, 1, 12},
+};
+
+START_TEST(head_row_test)
+{
+    guard g;
+    const char *d;
+
+    guard_init(&g);
+    d = guard_dup(&g, head_rows[_i].data, head_rows[_i].len);
+    ck_assert_msg(gwe_status_line_end(d, head_rows[_i].len,
+                                      head_rows[_i].first) == head_rows[_i].want,
+                  "%s", head_rows[_i].why);
+    guard_release(&g);
+}
+END_TEST
+
 Suite *suite_set_cookie(void)
 {
     Suite *s = suite_create("set_cookie");
@@ -311,6 +344,7 @@ Suite *suite_set_cookie(void)
 
     tcase_add_loop_test(tb, build_row_test, 0, (int)NELEMS(build_rows));
     tcase_add_loop_test(tt, trip_row_test, 0, (int)NELEMS(trip_rows));
+    tcase_add_loop_test(tt, head_row_test, 0, (int)NELEMS(head_rows));
     suite_add_tcase(s, tb);
     suite_add_tcase(s, tt);
     return s;
