@@ -875,12 +875,17 @@ static void gwelb_account_pick(proxy_balancer *b,
 
 static const char *const gwelb_source_names[] = {"none", "param", "cookie"};
 
-/* Sets or removes key.  set, not add: a retry replaces what the attempt
- * before left, and a subrequest that copied its parent's environment gets
- * no second copy. */
-static void gwelb_env(apr_table_t *t, const char *key, const char *val)
+/* Sets or removes key.  The first write of a main request adds without
+ * looking (nothing set these keys before us); a retry replaces what the
+ * attempt before left, and a subrequest, which starts with a copy of its
+ * parent's environment, replaces the copies. */
+static void gwelb_env(apr_table_t *t, const char *key, const char *val,
+                      int fresh)
 {
-    if (val)
+    if (fresh) {
+        if (val)
+            apr_table_addn(t, key, val);
+    } else if (val)
         apr_table_setn(t, key, val);
     else
         apr_table_unset(t, key);
@@ -893,9 +898,10 @@ static void gwelb_env(apr_table_t *t, const char *key, const char *val)
  * BALANCER_ROUTE_CHANGED keeps its stock meaning, "the lbmethod picked the
  * member", so a stock Set-Cookie recipe still fires during a migration.
  */
-static void gwelb_set_env(request_rec *r, const gwelb_request *rq,
+static void gwelb_set_env(request_rec *r, gwelb_request *rq,
                           const char *served)
 {
+    int fresh = !rq->env_written && !r->main;
     const gwelb_balancer_conf *bc = rq->conf;
     const char *requested = rq->requested;
     apr_table_t *e = r->subprocess_env;
@@ -906,15 +912,17 @@ static void gwelb_set_env(request_rec *r, const gwelb_request *rq,
                              ? bc->params[rq->res.param].ptr
                              : bc->cookie_name;
 
-    gwelb_env(e, "GWELB_ROUTE_SOURCE", gwelb_source_names[rq->res.source]);
-    gwelb_env(e, "GWELB_ROUTE", served && *served ? served : NULL);
-    gwelb_env(e, "GWELB_REQUESTED_ROUTE", requested);
-    gwelb_env(e, "GWELB_ROUTE_CHANGED", moved ? "1" : NULL);
-    gwelb_env(e, "BALANCER_ROUTE_CHANGED", picked ? "1" : NULL);
-    gwelb_env(e, "BALANCER_SESSION_STICKY", sticky);
-    gwelb_env(e, "BALANCER_SESSION_ROUTE", requested);
-    gwelb_env(r->notes, "session-sticky", sticky);
-    gwelb_env(r->notes, "session-route", requested);
+    gwelb_env(e, "GWELB_ROUTE_SOURCE", gwelb_source_names[rq->res.source],
+              fresh);
+    gwelb_env(e, "GWELB_ROUTE", served && *served ? served : NULL, fresh);
+    gwelb_env(e, "GWELB_REQUESTED_ROUTE", requested, fresh);
+    gwelb_env(e, "GWELB_ROUTE_CHANGED", moved ? "1" : NULL, fresh);
+    gwelb_env(e, "BALANCER_ROUTE_CHANGED", picked ? "1" : NULL, fresh);
+    gwelb_env(e, "BALANCER_SESSION_STICKY", sticky, fresh);
+    gwelb_env(e, "BALANCER_SESSION_ROUTE", requested, fresh);
+    gwelb_env(r->notes, "session-sticky", sticky, fresh);
+    gwelb_env(r->notes, "session-route", requested, fresh);
+    rq->env_written = 1;
 }
 
 static void gwelb_log_decision(request_rec *r, const gwelb_request *rq,
@@ -981,6 +989,9 @@ static int gwelb_pre_request(proxy_worker **worker, proxy_balancer **balancer,
             return DECLINED;
         b = ap_proxy_get_balancer(r->pool, conf, *url, 1);
     }
+    /* mod_proxy_balancer reuses a balancer it is handed: no second lookup,
+     * for stock balancers too */
+    *balancer = b;
     if (!b || !(bc = gwelb_balancer_conf_of(b)))
         return DECLINED;
     rq = gwelb_request_of(r, b, bc);
@@ -988,8 +999,6 @@ static int gwelb_pre_request(proxy_worker **worker, proxy_balancer **balancer,
     gwelb_note_stock_sticky(b, r);
     if (!rq->extracted)
         gwelb_extract(r, bc, b, rq);
-    /* mod_proxy_balancer reuses a balancer it is handed: no second lookup */
-    *balancer = b;
     /* A refusal is answered here, before mod_proxy_balancer would wait
      * out the balancer's timeout= for a member that cannot come
      * (README 7.5). */
@@ -1027,6 +1036,7 @@ static proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r)
     const proxy_balancer_method *inner = gwelb_inner(b);
     const gwelb_balancer_conf *bc;
     proxy_worker *chosen = NULL;
+    int by_route = 0;
 
     if (!inner || inner->finder == gwelb_find_member)
         return NULL;
@@ -1038,13 +1048,18 @@ static proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r)
     bc = rq->conf;
     if (!rq->extracted)
         gwelb_extract(r, bc, b, rq);
-    if (rq->requested && (chosen = gwelb_route_member(b, rq->requested, r, 0)))
+    if (rq->requested &&
+        (chosen = gwelb_route_member(b, rq->requested, r, 0))) {
         gwelb_account_pick(b, inner, chosen, r);
-    else if (!rq->requested || !gwelb_force(bc, b))
+        by_route = !strcmp(chosen->s->route, rq->requested);
+    } else if (!rq->requested || !gwelb_force(bc, b))
         chosen = inner->finder(b, r);
 
     rq->served = chosen;
-    rq->served_route = chosen ? apr_pstrdup(r->pool, chosen->s->route) : NULL;
+    /* the member found by route has exactly the requested route */
+    rq->served_route = !chosen    ? NULL
+                       : by_route ? rq->requested
+                                  : apr_pstrdup(r->pool, chosen->s->route);
     rq->attempts++;
     gwelb_set_env(r, rq, rq->served_route);
     gwelb_log_decision(r, rq, chosen,
@@ -1234,8 +1249,8 @@ static int gwelb_post_request(proxy_worker *worker, proxy_balancer *balancer,
         ap_get_module_config(r->request_config, &gwe_lb_module);
     int overridden;
 
-    if (!rq || !rq->served)
-        return DECLINED;
+    if (!rq || !rq->served || r->sent_bodyct)
+        return DECLINED; /* the member's response went out as it was */
     overridden = apr_table_get(r->notes, "proxy-error-override") != NULL;
     if (overridden && rq->cookie) {
         gwelb_drop_cookie(r, r->headers_out, rq->cookie);

@@ -85,6 +85,7 @@ typedef struct gwelb_request {
                                  once no member answered */
     const char *served_route; /* its route when chosen (shm may change) */
     int attempts;             /* finder calls so far (retry loop) */
+    int env_written;          /* gwelb_set_env ran for this request */
     const char *cookie;       /* the Set-Cookie line put in headers_out */
     request_rec *r;           /* for the tunnel filter, which has none */
     int tunnel_filter;        /* the wstunnel cookie filter is in place */
