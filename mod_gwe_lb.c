@@ -447,6 +447,21 @@ static const gwelb_section *gwelb_section_for(const gwelb_server_conf *sc,
     return NULL;
 }
 
+/* The sections written in server s itself, or NULL for a virtual host
+ * without GWELB directives (httpd then hands it the main server's
+ * configuration, sections and all). */
+static const gwelb_server_conf *gwelb_own_sections(const gwelb_checks *ck,
+                                                   server_rec *s)
+{
+    const gwelb_server_conf *sc =
+        ap_get_module_config(s->module_config, &gwe_lb_module);
+
+    if (s != ck->main_s &&
+        sc == ap_get_module_config(ck->main_s->module_config, &gwe_lb_module))
+        return NULL;
+    return sc;
+}
+
 /* sec is one of the sections written in the server sc belongs to. */
 static int gwelb_section_owned(const gwelb_server_conf *sc,
                                const gwelb_section *sec)
@@ -578,13 +593,11 @@ static gwelb_balancer_conf *gwelb_conf_for(gwelb_checks *ck, server_rec *s,
                                            const proxy_balancer *b,
                                            const gwelb_section **where)
 {
-    const gwelb_server_conf *msc =
-        ap_get_module_config(ck->main_s->module_config, &gwe_lb_module);
-    const gwelb_server_conf *vsc =
-        ap_get_module_config(s->module_config, &gwe_lb_module);
+    const gwelb_server_conf *msc = gwelb_own_sections(ck, ck->main_s);
+    const gwelb_server_conf *vsc = gwelb_own_sections(ck, s);
     const gwelb_section *msec = gwelb_section_for(msc, b->s->name);
     const gwelb_section *vsec =
-        s == ck->main_s ? NULL : gwelb_section_for(vsc, b->s->name);
+        s == ck->main_s || !vsc ? NULL : gwelb_section_for(vsc, b->s->name);
     proxy_balancer *mb = NULL;
 
     if (msec && s != ck->main_s)
@@ -602,14 +615,13 @@ static gwelb_balancer_conf *gwelb_conf_for(gwelb_checks *ck, server_rec *s,
 static void gwelb_bind_server(gwelb_checks *ck, server_rec *s)
 {
     proxy_server_conf *pc = gwelb_proxy_conf(s);
-    const gwelb_server_conf *sc =
-        ap_get_module_config(s->module_config, &gwe_lb_module);
+    const gwelb_server_conf *sc = gwelb_own_sections(ck, s);
     proxy_balancer *b = (proxy_balancer *)pc->balancers->elts;
     /* the cookie balancers configured in this server's own sections */
     apr_array_header_t *cookies = apr_array_make(ck->ptemp, 4, sizeof(void *));
     int i, j;
 
-    for (i = 0; i < sc->sections->nelts; i++)
+    for (i = 0; sc && i < sc->sections->nelts; i++)
         gwelb_check_section(ck, s, sc,
                             &APR_ARRAY_IDX(sc->sections, i, gwelb_section));
     for (i = 0; i < pc->balancers->nelts; i++, b++) {
@@ -620,7 +632,7 @@ static void gwelb_bind_server(gwelb_checks *ck, server_rec *s)
         if (!bc || !gwelb_is_active(bc))
             continue;
         gwelb_check_stock_params(ck, b, bc, sec);
-        if (!bc->cookie_name || !gwelb_section_owned(sc, sec))
+        if (!bc->cookie_name || !sc || !gwelb_section_owned(sc, sec))
             goto bind;
         for (j = 0; j < cookies->nelts; j += 2)
             if (gwelb_cookies_clash(

@@ -84,6 +84,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("X-Member", member.name)
+        if "/cacheable/" in self.path:
+            self.send_header("Cache-Control", "public, max-age=60")
         if "/set-cookie/" in self.path:
             self.send_header("Set-Cookie", "app=%s; Path=/" % member.name)
         has_body = status not in (204, 304) and status >= 200
