@@ -8,6 +8,10 @@
 #   make install install the module into this machine's Apache (apxs)
 #   make deps    install missing packages, upgrade Apache's stale libraries
 #   make alloc-guard  check that sticky/ links no allocator (a make test stage)
+#   make deb     the Debian package libapache2-mod-gwe-lb in build/deb/, and
+#                lintian on it (must report no error)
+#   make deb-test  installs that package into a fresh Debian 12 (debootstrap,
+#                chroot) and checks that Apache loads the module; minutes
 
 APXS    ?= apxs
 CC      ?= gcc
@@ -33,7 +37,8 @@ CHECK_LIBS  = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 FUZZ_SECONDS ?= 5
 
 .PHONY: all deps test unit unit-san fuzz-smoke fuzz fuzz-replay integration \
-        browser alloc-guard bench bench-micro bench-e2e run soak install clean
+        browser alloc-guard bench bench-micro bench-e2e run soak install \
+        deb deb-test clean
 
 all: $(MODULE)
 
@@ -56,6 +61,36 @@ install: $(MODULE)
 	install -m 644 conf-samples/proxy_gwe_lb.load \
 	    $$($(APXS) -q SYSCONFDIR)/mods-available/proxy_gwe_lb.load 2>/dev/null \
 	    || true
+
+# ---- the Debian package ----------------------------------------------------
+
+# dpkg-buildpackage writes into the parent directory and debian/: build a
+# copy of the tree in build/deb/src so the .deb lands in build/deb/ and the
+# work tree stays clean.
+DEB_DIR := $(BUILD)/deb
+
+deb:
+	@scripts/deb-deps.sh
+	rm -rf $(DEB_DIR)
+	@mkdir -p $(DEB_DIR)/src
+	tar --exclude=./$(BUILD) --exclude=./.git -cf - . | tar -C $(DEB_DIR)/src -xf -
+	cd $(DEB_DIR)/src && $(MAKE) -s clean \
+	    && dpkg-buildpackage -us -uc -b >../dpkg-buildpackage.log 2>&1 \
+	    || { tail -40 $(CURDIR)/$(DEB_DIR)/dpkg-buildpackage.log; exit 1; }
+	rm -rf $(DEB_DIR)/src
+	@ls $(DEB_DIR)/*.deb
+	@echo "lintian:"
+	@rc=0; lintian --fail-on error -I --pedantic $(DEB_DIR)/*.changes \
+	    >$(DEB_DIR)/lintian.log 2>&1 || rc=$$?; \
+	grep -v 'running with root privileges' $(DEB_DIR)/lintian.log \
+	    | sed 's/^/  /'; \
+	if [ $$rc = 0 ]; then echo "lintian: no error"; \
+	else echo "lintian: errors (exit $$rc)"; exit 1; fi
+
+# Not part of make test: it takes minutes and needs the Debian mirror.
+# run.sh runs make deb itself.
+deb-test:
+	tests/package/run.sh
 
 # ---- unit tests (Check), plain and with sanitizers -------------------------
 
