@@ -702,12 +702,18 @@ static void gwelb_ensure_wrapped(proxy_balancer *b, request_rec *r,
                                  proxy_server_conf *pc)
 {
     proxy_balancer_method *w;
+    apr_status_t rv;
 
     if (b->lbmethod && b->lbmethod->finder == gwelb_find_member &&
         b->s->wupdated <= b->wupdated)
         return;
-    if (PROXY_THREAD_LOCK(b) != APR_SUCCESS)
+    if ((rv = PROXY_THREAD_LOCK(b)) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+                      GWELB_LOGNO(00011) "%s: balancer lock failed; the "
+                                         "lbmethod is not re-wrapped",
+                      b->s->name);
         return;
+    }
     ap_proxy_sync_balancer(b, r->server, pc);
     if (b->lbmethod && b->lbmethod->finder != gwelb_find_member) {
         if ((w = gwelb_wrapper_for(b->lbmethod)))
