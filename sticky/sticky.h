@@ -16,6 +16,7 @@
 #define GWE_STICKY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct gwe_slice {
     const char *ptr;
@@ -257,5 +258,62 @@ size_t gwe_set_cookie_build(char *out, size_t cap, const char *name,
  * head: insert nothing).
  */
 long gwe_status_line_end(const char *data, size_t len, int first);
+
+/* ------------------------------------------------------------------------ */
+/* Affinity without a cookie: GWELBFallback client-ip (issue 14)            */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * gwe_rendezvous_pick - the member a client address belongs to.
+ *
+ *   addr, addr_len   the client address as text, exactly as httpd has it in
+ *                    r->useragent_ip ("192.0.2.7", "2001:db8::1"): IPv4 and
+ *                    IPv6 alike are hashed as bytes, with no parsing, so
+ *                    two spellings of one IPv6 address are two addresses.
+ *                    May be empty (then addr may be NULL).
+ *   routes           each member's route, the key it is hashed by
+ *   weights          each member's loadfactor; 0 never wins.  NULL: all 1.
+ *   usable           nonzero for each member the lbmethod could pick (not
+ *                    drained, disabled, in error or a standby left out).
+ *                    NULL: all usable.
+ *   n                number of members (<= INT_MAX)
+ *
+ * Weighted rendezvous (highest random weight) hashing: member i scores
+ * weights[i] / -ln(u_i), u_i = gwe_rendezvous_hash(route_i, addr) read as
+ * a fraction in (0, 1); the highest score wins.  Over many addresses
+ * member i wins the share weights[i] / (sum of usable weights).  A score
+ * depends on the member's own route and weight only, so the pick does not
+ * depend on the order of the members or on their URLs, and a member that
+ * leaves (or is no longer usable) moves only the addresses it had, one
+ * that joins takes addresses only for itself.
+ *
+ * Equal scores (in practice: members with the same route and weight) go
+ * to the route that sorts first by bytes (the shorter one when one is a
+ * prefix of the other), then to the lower index.  Members should have
+ * distinct routes: members with the same route (members without route=
+ * all have the empty one) draw the same u, so the caller keys them by
+ * something of their own.
+ *
+ * Deterministic across processes, restarts and machines: no seed, no
+ * pointer values, bytes hashed one by one, integer arithmetic only (-ln
+ * is computed as -log2 in 32.32 fixed point, no libm, no floating point).
+ * Cost: one hash of route + address and 32 squarings per usable member.
+ *
+ * Returns the index of the member picked, or -1 when no member is usable
+ * with a weight > 0.
+ */
+int gwe_rendezvous_pick(const char *addr, size_t addr_len,
+                        const gwe_slice *routes, const unsigned *weights,
+                        const unsigned char *usable, size_t n);
+
+/*
+ * gwe_rendezvous_hash - the 64-bit draw of one member for one address:
+ * FNV-1a 64 over the route bytes, one 0 byte and the address bytes, then
+ * MurmurHash3's fmix64 finaliser.  (httpd routes hold no NUL, so the 0
+ * byte keeps route and address apart.)  Part of the contract: changing it
+ * moves every client, so the unit tests pin its values.
+ */
+uint64_t gwe_rendezvous_hash(const char *route, size_t route_len,
+                             const char *addr, size_t addr_len);
 
 #endif /* GWE_STICKY_H */

@@ -1,12 +1,15 @@
 /*
- * bench_sticky.c - per-call cost of gwe_sticky_extract (`make bench-micro`).
+ * bench_sticky.c - per-call cost of gwe_sticky_extract and
+ * gwe_rendezvous_pick (`make bench-micro`).
  *
  * A typical GWE request: a URL whose ~300-byte query carries the sticky
  * parameter, a ~600-byte Cookie header of 6 cookies with the route cookie
  * last, 4 members.  Measured for the parameter hit and for the cookie-only
  * path (same URL size, no parameter), then for inputs 10x larger to show
- * the growth per byte.  Linked with -Wl,--wrap=malloc,... so every heap
- * call made while measuring is counted; sticky/ must make none.
+ * the growth per byte; then the client-ip fallback's pick over the same 4
+ * members (weights 1,1,2,4) for 64 IPv4 and IPv6 addresses.  Linked with
+ * -Wl,--wrap=malloc,... so every heap call made while measuring is counted;
+ * sticky/ must make none.
  */
 #define _POSIX_C_SOURCE 199309L
 #include <stdio.h>
@@ -181,6 +184,43 @@ static double measure(run *r, unsigned long *calls_out)
     return best;
 }
 
+/* Best of ROUNDS rounds of gwe_rendezvous_pick over 64 addresses, in ns
+ * per call. */
+static double measure_pick(unsigned long *calls_out)
+{
+    static const unsigned weights[4] = {1, 1, 2, 4};
+    char addrs[64][48];
+    size_t lens[64];
+    double best = 1e30;
+    unsigned long before;
+    int round, i;
+
+    for (i = 0; i < 64; i++) {
+        int n =
+            i < 32 ? snprintf(addrs[i], sizeof addrs[i], "192.0.2.%d", 100 + i)
+                   : snprintf(addrs[i], sizeof addrs[i],
+                              "2001:db8:85a3::8a2e:370:%x", 0x7000 + i);
+
+        lens[i] = (size_t)n;
+    }
+    before = heap_calls;
+    for (round = 0; round < ROUNDS; round++) {
+        double t0 = now_ns(), t;
+        unsigned long k;
+
+        for (k = 0; k < 200000; k++) {
+            i = (int)(k & 63);
+            sink += gwe_rendezvous_pick(addrs[i], lens[i], members, weights,
+                                        NULL, 4);
+        }
+        t = (now_ns() - t0) / 200000.0;
+        if (t < best)
+            best = t;
+    }
+    *calls_out += heap_calls - before;
+    return best;
+}
+
 int main(void)
 {
     run runs[] = {
@@ -209,6 +249,9 @@ int main(void)
                (b->ns - a->ns) / (double)(b->bytes - a->bytes), a->bytes,
                b->bytes);
     }
+    printf("gwe_rendezvous_pick, 4 members (weights 1,1,2,4), IPv4 and IPv6: "
+           "%.1f ns/call\n",
+           measure_pick(&calls));
     printf("  heap calls while measuring: %lu (malloc/calloc/realloc "
            "wrapped)\n",
            calls);

@@ -68,5 +68,6 @@ Suite *suite_extract(void);
 Suite *suite_cookie_attrs(void);
 Suite *suite_set_cookie(void);
 Suite *suite_guard(void);
+Suite *suite_rendezvous(void);
 
 #endif /* GWE_TESTUTIL_H */

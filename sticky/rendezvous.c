@@ -1,0 +1,148 @@
+/*
+ * rendezvous.c - the member a client address hashes to (issue 14,
+ * GWELBFallback client-ip).
+ *
+ * Weighted rendezvous (highest random weight) hashing: every member draws
+ * u = hash(route, address) in (0, 1) and scores weight / -ln(u); the
+ * highest score wins.  -ln(u) of a uniform u is exponentially distributed,
+ * so member i wins with probability weight_i / sum of weights, and since a
+ * member's score depends on its own route and weight only, removing a
+ * member moves only the addresses it had and adding one moves addresses
+ * only to the newcomer.
+ *
+ * Everything is integer arithmetic, so the pick is the same on every
+ * machine, compiler and floating-point mode (no libm, no FMA contraction,
+ * no x87 excess precision):
+ *
+ *   hash     FNV-1a 64 over route, one 0 byte, address; then MurmurHash3's
+ *            fmix64 finaliser, because FNV-1a alone mixes the last bytes
+ *            (the ones that differ between neighbouring addresses) into
+ *            the high bits poorly.  Byte at a time: no endianness.
+ *   -ln(u)   as -log2(u) (the same order: a constant factor ln 2) in
+ *            fixed point with 32 fraction bits, u = (hash | 1) / 2^64, by
+ *            the bit-by-bit squaring method.  Absolute error < 2^-29,
+ *            never 0 (u < 1).
+ *   compare  weight_a / L_a > weight_b / L_b as weight_a * L_b >
+ *            weight_b * L_a, exactly, in 96 bits.
+ */
+#include "sticky.h"
+#include <limits.h>
+#include <string.h>
+
+#if UINT_MAX > 0xffffffffu
+#error "rendezvous.c: weights are compared as 32-bit values"
+#endif
+
+#define FNV_OFFSET 0xcbf29ce484222325u
+#define FNV_PRIME 0x100000001b3u
+
+static uint64_t fnv1a(uint64_t h, const char *p, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)p;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        h ^= s[i];
+        h *= FNV_PRIME;
+    }
+    return h;
+}
+
+static uint64_t fmix64(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdu;
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53u;
+    k ^= k >> 33;
+    return k;
+}
+
+uint64_t gwe_rendezvous_hash(const char *route, size_t route_len,
+                             const char *addr, size_t addr_len)
+{
+    uint64_t h = fnv1a(FNV_OFFSET, route, route_len);
+
+    h *= FNV_PRIME; /* the 0 byte between route and address: h ^= 0 */
+    return fmix64(fnv1a(h, addr, addr_len));
+}
+
+/*
+ * -log2(x / 2^64) for odd x, in units of 2^-32: 64 - log2(x).  The integer
+ * part of log2(x) is the position of the top bit; the fraction comes from
+ * the mantissa m in [1, 2) (32 bits, Q31), one bit per squaring: m^2 >= 2
+ * means the next fraction bit is 1 (then m^2 / 2 is back in [1, 2)).
+ * Result in [1, 64 * 2^32].
+ */
+static uint64_t neg_log2_q32(uint64_t x)
+{
+    uint64_t m, frac = 0;
+    unsigned top = 63;
+    int i;
+
+    while ((x >> top) == 0)
+        top--;
+    m = top >= 31 ? x >> (top - 31) : x << (31 - top);
+    for (i = 31; i >= 0; i--) {
+        m = (m * m) >> 31;
+        if (m >= (uint64_t)1 << 32) {
+            frac |= (uint64_t)1 << i;
+            m >>= 1;
+        }
+    }
+    return ((uint64_t)64 << 32) - (((uint64_t)top << 32) | frac);
+}
+
+/* 1 if a * b > c * d, for a, c < 2^64 and b, d < 2^32, exactly. */
+static int wide_gt(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
+{
+    uint64_t ab_lo = (a & 0xffffffffu) * b, cd_lo = (c & 0xffffffffu) * d;
+    uint64_t ab_hi = (a >> 32) * b + (ab_lo >> 32);
+    uint64_t cd_hi = (c >> 32) * d + (cd_lo >> 32);
+
+    if (ab_hi != cd_hi)
+        return ab_hi > cd_hi;
+    return (ab_lo & 0xffffffffu) > (cd_lo & 0xffffffffu);
+}
+
+/* <0, 0, >0 as route a sorts before, with, after route b: bytes, then
+ * the shorter first. */
+static int route_cmp(const gwe_slice *a, const gwe_slice *b)
+{
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = n > 0 ? memcmp(a->ptr, b->ptr, n) : 0;
+
+    if (c != 0)
+        return c;
+    return a->len < b->len ? -1 : a->len > b->len;
+}
+
+int gwe_rendezvous_pick(const char *addr, size_t addr_len,
+                        const gwe_slice *routes, const unsigned *weights,
+                        const unsigned char *usable, size_t n)
+{
+    uint64_t best_l = 0, best_w = 0;
+    int best = -1;
+    size_t i;
+
+    if (routes == NULL || (addr == NULL && addr_len > 0))
+        return -1;
+    for (i = 0; i < n; i++) {
+        uint64_t w = weights ? weights[i] : 1, l;
+
+        if (w == 0 || (usable && !usable[i]))
+            continue;
+        l = neg_log2_q32(
+            gwe_rendezvous_hash(routes[i].ptr, routes[i].len, addr, addr_len) |
+            1);
+        /* w / l > best_w / best_l, or equal and the route sorts first */
+        if (best < 0 || wide_gt(best_l, w, l, best_w) ||
+            (!wide_gt(l, best_w, best_l, w) &&
+             route_cmp(&routes[i], &routes[best]) < 0)) {
+            best = (int)i;
+            best_l = l;
+            best_w = w;
+        }
+    }
+    return best;
+}
