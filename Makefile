@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # mod_gwe_lb - sticky-session routing for mod_proxy_balancer.
 #
 #   make test    install what is missing (as root), build, run every test

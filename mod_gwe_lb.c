@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * mod_gwe_lb.c - Apache glue of mod_gwe_lb.
  *
  * How a request flows (mod_proxy's retry loop may run steps 1-3 again):

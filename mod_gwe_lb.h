@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * mod_gwe_lb.h - types and configuration of mod_gwe_lb.
  *
  * mod_gwe_lb gives mod_proxy_balancer the sticky sessions a Genesys Web

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Where the extra instructions of one callgrind run go, against another.
 
     cg_diff.py BASE.out BASE_REQUESTS OTHER.out OTHER_REQUESTS [TOP]

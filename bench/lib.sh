@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # Shared by bench/run.sh and bench/profile.sh: the members (nginx), one
 # Apache per variant, the request inputs, the routing checks and one wrk

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Where the time goes, for the lead when bench/run.sh shows a shortfall.
 #
 #   bench/profile.sh instr [VARIANT...]

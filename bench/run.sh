@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # `make bench-e2e`: what mod_gwe_lb costs end to end, against what an
 # administrator has without it.  One Apache (same binary, event MPM, same
 # settings) per variant, all proxying to the same two nginx members on

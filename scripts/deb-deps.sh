@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian packages `make deb` and `make deb-test` use, when they
 # are missing.  As root it runs apt-get; otherwise it lists them.
 # (scripts/deps.sh is the list for the build, the tests and the benchmarks.)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """make run: a real Apache on 127.0.0.1 with conf-samples/gwe-main.conf.
 
 Starts two frontend and two backend members (each answers with its name),

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian packages the build, the tests and the benchmarks use,
 # when they are missing, and upgrades the libraries Apache runs on when they
 # are older than what Debian offers.  As root it runs apt-get; otherwise it

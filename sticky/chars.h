@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * chars.h - character classes and small scanning helpers shared by the
  * sticky/ parsers.  Private to sticky/: not part of the sticky.h contract.
  *

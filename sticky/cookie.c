@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * cookie.c - iterate over the values of one cookie in a Cookie header
  * (README 4.2).
  *

@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * cookie_attrs.c - the attributes of GWELBRouteCookie (README 3): defaults,
  * one "key=value" word at a time, and the cross-attribute check.
  *

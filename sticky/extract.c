@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * extract.c - the requested route of one request (README 4.1 - 4.3): URL
  * parameter first, then the route cookie.
  */

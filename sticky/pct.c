@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * pct.c - percent-decoding of the tail of a value and percent-encoding of a
  * route for a cookie value.
  */

@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * rendezvous.c - the member a client address hashes to (issue 14,
  * GWELBFallback client-ip).
  *

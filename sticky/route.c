@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * route.c - which member route a decoded value names (README 4.3).
  *
  * The route is the LONGEST suffix "separator + route" among the member

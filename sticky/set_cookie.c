@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * set_cookie.c - the Set-Cookie header value for the route cookie (README 3,
  * 4.5).  The value is "<separator><route>", the format of the stock
  * mod_headers recipe (ROUTEID=.route), so sessions survive a move to this

@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * sticky.h - the routing core of mod_gwe_lb.
  *
  * Pure C99 over (pointer, length) slices: no httpd or APR header, no heap

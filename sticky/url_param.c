@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * url_param.c - find a sticky URL parameter (README 4.1).
  *
  * Unlike get_path_param() in mod_proxy_balancer.c, which takes the first

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # `make test`: every stage in order; a summary line at the end.
 # Stages that run a test suite leave "PASSED FAILED" in build/results/NAME.
 set -u

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- wrk script of the end-to-end benchmark.
 --
 --   wrk ... -s bench/lua/workload.lua URL -- INPUT_DIR WORKLOAD

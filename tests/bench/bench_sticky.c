@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * bench_sticky.c - per-call cost of gwe_sticky_extract and
  * gwe_rendezvous_pick (`make bench-micro`).
  *

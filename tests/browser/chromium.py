@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Headless Chromium driven over the DevTools protocol, stdlib only.
 
 Chromium is started with --remote-debugging-pipe: it reads DevTools

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Browser tests: headless Chromium against a real Apache with mod_gwe_lb.
 
 One Apache (fixture `site`, scope session) serves the shop pages and every

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The README's table: stock recipe vs mod_gwe_lb, per deployment.
 
 For each third-party-cookie mode of Chromium, each setup (where the page

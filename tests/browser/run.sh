@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Browser tests: headless Chromium against a real Apache with mod_gwe_lb
 # over TLS (tests/browser/*.py, pytest).  Prints the measured cookie table
 # (build/browser/table.txt), ends with "N passed, M failed" and leaves

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The deployment the browser tests put Chromium in front of.
 
 One real Apache (gwetest.HttpdEnv, with mod_ssl, mod_headers, mod_setenvif,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Issue #7, README 1, 3 and 4: a real browser keeps its member through the
 load balancer, in the setups GWE is deployed in.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """README 3 (cross-site rules) and 8, "Which cookie attributes your
 deployment needs": the measured table, stock recipe vs mod_gwe_lb.
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Consistency checks: every directive of the command table has a default in
 # the README, a merge rule, a README entry and a sample; every test source
 # is registered; the code is clang-formatted.  Ends with "N passed, M failed"

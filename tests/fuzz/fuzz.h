@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * fuzz.h - shared by the fuzz targets: the libFuzzer entry point and a
  * reader that hands out option bytes and slices of the input.
  *

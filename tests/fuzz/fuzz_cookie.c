@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * fuzz_cookie.c - gwe_cookie_next over any Cookie header.
  *
  * Input: byte 0 = name length (0..15), the name, then the header.

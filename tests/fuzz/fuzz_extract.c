@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * fuzz_extract.c - gwe_sticky_extract and gwe_route_match.
  *
  * Input: byte 0 = separator choice; byte 1 = number of members (bits 0-2,

@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * fuzz_pct_decode.c - gwe_pct_decode_tail and gwe_cookie_encode.
  *
  * Input: byte 0 = cap (0..255), the rest is the value.

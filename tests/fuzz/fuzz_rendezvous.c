@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * fuzz_rendezvous.c - gwe_rendezvous_pick (issue 14, GWELBFallback client-ip).
  *
  * Input: byte 0 = number of members (0..8); byte 1 = usable mask (bit i:

@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * fuzz_set_cookie.c - gwe_cookie_attr_parse, gwe_cookie_attrs_check and
  * gwe_set_cookie_build.
  *

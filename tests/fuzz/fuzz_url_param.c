@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * fuzz_url_param.c - gwe_url_param_find over any URL.
  *
  * Input: byte 0 = number of names (0..3); per name one length byte (0..15)

@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * replay.c - runs a fuzz target over every file of a corpus directory,
  * without libFuzzer, so that `make test` replays the saved corpus with gcc
  * and the sanitizers.  Usage: replay_NAME DIR

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Integration tests: a real Apache with mod_gwe_lb against real members.
 
 Each test module starts one Apache (fixture `env`, scope module) whose

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Integration tests: a real Apache with build/mod_gwe_lb.so against real
 # members, the whole suite once per MPM (event, worker, prefork).
 #

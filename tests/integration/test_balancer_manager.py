@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """README 4.4: balancer-manager's runtime changes keep working for GWELB
 balancers, driven like a browser (nonce from the page, form POST)."""
 import pytest

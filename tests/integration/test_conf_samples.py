@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """conf-samples/: every sample passes `apache2 -t` and starts; the main,
 TLS, cross-site and WebSocket samples route real requests; the Debian
 .load file loads the module after mod_proxy from a mods-enabled glob."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """README 3: configurations Apache must refuse at start-up, with a message
 that names the directive (and the attribute), and the ones it must accept.
 

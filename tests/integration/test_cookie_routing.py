@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """README 4.2 and 4.3: the route from the route cookie (backend stickiness).
 
 As in test_param_routing, routed members sit in lbset 1 and a default

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """README 4.6: environment variables (read through the access log) and the
 one-line debug log of every decision."""
 import re

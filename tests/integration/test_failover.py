@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """README 4.4: choosing the member when the requested one is unusable, drain
 mode, hot standby, redirect=, GWELBStickyForce, and mod_proxy's retry loop.
 

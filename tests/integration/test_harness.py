@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The harness's own guarantees, so a green suite means something: the
 error_log guard sees errors, the MPM is the one asked for, members answer
 as documented."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """README 5: untrusted URLs, query strings and Cookie headers.
 
 Every hostile request must be answered 200 by a member of the requested

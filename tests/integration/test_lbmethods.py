@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """README 4.4: with no requested route the balancer's own lbmethod picks the
 member (byrequests, bytraffic, bybusyness); routes stick whatever the
 lbmethod."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """README 7: the module inside a real Apache - configtest and graceful
 restarts, virtual hosts, the stock stickiness parameters, mod_headers,
 mod_cache, immediate refusals, the variables when no member answered, two

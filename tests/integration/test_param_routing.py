@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """README 4.1 and 4.3: the route from a URL parameter (frontend stickiness).
 
 Every balancer here has a "default" member in lbset 0 and its routed

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A changed GWELB configuration takes effect on graceful and full
 restarts (post_config runs again and binds the new settings)."""
 import pytest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """README 3 (GWELBRouteCookie attributes, GWELBCookieFromParam) and 4.5 (the
 route cookie a response carries)."""
 import pytest

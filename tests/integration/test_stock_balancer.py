@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """README 3: a balancer without GWELB directives behaves exactly as stock
 mod_proxy_balancer, next to GWELB balancers in the same server.
 

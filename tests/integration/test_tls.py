@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """README 3: secure=auto follows the request's scheme; over TLS the cookie
 gets Secure, SameSite=None and Partitioned (certificate made by the test
 with the openssl CLI)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """GWELB balancers across virtual hosts: a vhost using a balancer defined
 in the main server, a vhost's own GWELB balancer, and inherited ProxyPass."""
 import pytest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """README 4 (last paragraph): WebSocket upgrades through a GWELB balancer are
 routed by the same rules, with mod_proxy_http's upgrade=websocket and with
 mod_proxy_wstunnel's ws:// members."""

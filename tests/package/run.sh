@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # tests/package/run.sh - install the Debian package into a fresh Debian 12.
 #
 # Builds the .deb (make deb), makes a fresh bookworm root with debootstrap

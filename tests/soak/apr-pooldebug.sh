@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # apr-pooldebug.sh DIR - build this machine's libapr1 with pool debugging
 # into DIR (once; later calls reuse it) and print DIR/lib.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A seeded corpus of hostile requests (README 5) and the oracle that says
 where each must go (README 4.1 - 4.5).
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Print the figures the soak tests recorded (soaklib.record), one line per
 test run, then the totals: requests sent, failures, route changes,
 crashes, leaks.

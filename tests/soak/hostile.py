@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Send corpus cases through a real Apache and judge every response.
 
 For each case (corpus.generate_case) the response must:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A load generator that knows which member answered every request.
 
 Load(...) runs `workers` threads, each with one keep-alive connection and

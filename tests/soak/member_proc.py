@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Run gwetest members in a process of their own.
 
     python3 member_proc.py NAME:PORT [NAME:PORT ...]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """memcheck and memory growth of mod_gwe_lb in a single-process Apache.
 
     python3 memcheck.py [--requests N] [--apr-lib DIR] [--native N]

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # tests/soak/quick.sh - the bounded fault and hostile-input tests; `make
 # test` runs it as stage "faults" (tests/run-all.sh).
 #

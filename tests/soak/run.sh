@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # tests/soak/run.sh - `make soak`: the long fault and hostile-input runs.
 #
 #   1. the hostile corpus, 5 seeds x GWE_SOAK_CORPUS (20,000) cases

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared pieces of the fault and hostile-input suite (tests/soak).
 
 - MemberProcess: gwetest members in a process of their own (member_proc.py),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Faults a production GWE cluster sees, under load (issue #5).
 
 - A member is killed (SIGKILL) while a load generator with many

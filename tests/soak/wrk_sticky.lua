@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- wrk_sticky.lua - wrk load that checks stickiness on every response.
 --
 --   wrk -s wrk_sticky.lua URL -- PREFIX ROUTES

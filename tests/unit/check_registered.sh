@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Every Check suite defined in tests/unit/ must be run by main.c.  (A
 # START_TEST that no tcase adds already fails the build: Check makes it a
 # static symbol, and -Werror refuses unused ones.)

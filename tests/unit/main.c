@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * main.c - runs every unit test suite of sticky/.  A suite missing from
  * this list would never run: `make unit` checks that every suite_*()
  * defined in tests/unit/ is listed here, and a START_TEST that no tcase

@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * test_cookie.c - gwe_cookie_iter_init / gwe_cookie_next (README 4.2).
  */
 #include <stdio.h>

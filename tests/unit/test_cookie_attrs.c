@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * test_cookie_attrs.c - GWELBRouteCookie attributes: gwe_cookie_attrs_init,
  * gwe_cookie_attr_parse, gwe_cookie_attrs_check, gwe_cookie_name_valid and
  * gwe_separator_valid.  Error messages are compared exactly: they are what

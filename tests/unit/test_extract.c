@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * test_extract.c - gwe_sticky_extract (README 4.1 - 4.3): the order of the
  * sources and what counts as "no route".
  */

@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * test_guard.c - the guard helper really puts inputs before an unreadable
  * page; every other suite relies on it to catch over-reads.
  */

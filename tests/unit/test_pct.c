@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * test_pct.c - gwe_pct_decode_tail and gwe_cookie_encode.
  */
 #include "testutil.h"

@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * test_rendezvous.c - gwe_rendezvous_pick and gwe_rendezvous_hash
  * (issue 14, GWELBFallback client-ip).
  *

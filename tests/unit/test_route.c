@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * test_route.c - gwe_route_match (README 4.3).
  */
 #include "testutil.h"

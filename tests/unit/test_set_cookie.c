@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * test_set_cookie.c - gwe_set_cookie_build: exact header values, and the
  * round trip of every route through Set-Cookie, the browser's Cookie header
  * and gwe_sticky_extract.

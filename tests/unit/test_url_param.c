@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * test_url_param.c - gwe_url_param_find (README 4.1).
  */
 #include <stdio.h>

@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * testutil.c - guarded input copies and a byte buffer for the unit tests.
  */
 #define _DEFAULT_SOURCE

@@ -1,4 +1,6 @@
 /*
+ * SPDX-License-Identifier: Apache-2.0
+ *
  * testutil.h - helpers shared by the unit test suites.
  *
  * guard_*: every input a test hands to sticky/ is copied so that its last

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """gwetest - run a real Apache httpd with mod_gwe_lb against real members.
 
 Stdlib only (pytest is optional: see gwetest.pytest_plugin).  Put

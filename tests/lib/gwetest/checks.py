@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Assertions shared by the suites (plain functions, usable with pytest)."""
 from .client import parse_set_cookie
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Raw HTTP/1.1 and WebSocket clients for tests.
 
 Raw on purpose: tests must send bytes that http.client refuses (control

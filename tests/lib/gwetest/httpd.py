@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """HttpdEnv: one real Apache httpd, configured and run by a test.
 
 The configuration is self-contained (ServerRoot, PidFile, logs, runtime

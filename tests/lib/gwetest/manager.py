@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """balancer-manager, driven the way a browser drives it.
 
 The page's links carry the balancer's nonce; the edit form is fetched by

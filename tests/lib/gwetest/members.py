@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Balancer members for tests: small threaded HTTP servers on 127.0.0.1.
 
 Every member answers every request (any method) with JSON:

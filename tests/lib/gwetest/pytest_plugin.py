@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """pytest glue for gwetest: `pytest_plugins = ["gwetest.pytest_plugin"]`.
 
 - After each test, every running HttpdEnv's error_log is checked: a line at

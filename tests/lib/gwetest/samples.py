@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """conf-samples/ with their @NAME@ placeholders filled in.
 
 Placeholder convention (stated at the top of every sample): @NAME@, upper

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A throw-away TLS certificate for 127.0.0.1, made with the openssl CLI."""
 import subprocess
 from pathlib import Path
