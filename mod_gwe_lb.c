@@ -389,6 +389,16 @@ static void gwelb_build_wrappers(apr_pool_t *p)
         w->method.finder = gwelb_find_member;
         w->inner = m;
         APR_ARRAY_PUSH(gwelb_wrappers, gwelb_lbmethod *) = w;
+        /* mod_proxy_balancer re-reads the lbmethod from this registry
+         * (ap_proxy_sync_balancer) after a balancer-manager change, under
+         * its lock and right before it calls the finder: a change landing
+         * between our pre_request and that sync would otherwise hand one
+         * request to the bare lbmethod (README 7.9).  Registered under the
+         * same name, the wrapper is what the sync finds; balancers without
+         * GWELB directives go straight to the inner finder. */
+        if (gwelb_balancers && apr_hash_count(gwelb_balancers))
+            ap_register_provider(p, PROXY_LBMETHOD, n->provider_name, "0",
+                                 &w->method);
     }
 }
 
@@ -1033,14 +1043,15 @@ static int gwelb_pre_request(proxy_worker **worker, proxy_balancer **balancer,
     return DECLINED;
 }
 
+/* Our finder runs only as b->lbmethod->finder, so b->lbmethod is one of
+ * our wrappers whenever this is asked. */
 static const proxy_balancer_method *gwelb_inner(proxy_balancer *b)
 {
     const proxy_balancer_method *m = b->lbmethod;
 
-    if (m && m->finder == gwelb_find_member)
-        return ((const gwelb_lbmethod *)m)->inner;
-    /* balancer-manager swapped the method under us: ask the registry */
-    return ap_lookup_provider(PROXY_LBMETHOD, b->s->lbpname, "0");
+    return m && m->finder == gwelb_find_member
+               ? ((const gwelb_lbmethod *)m)->inner
+               : m;
 }
 
 /*
