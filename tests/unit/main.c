@@ -10,8 +10,9 @@
 int main(void)
 {
     Suite *(*const suites[])(void) = {
-        suite_guard, suite_url_param, suite_cookie,       suite_pct,
-        suite_route, suite_extract,   suite_cookie_attrs, suite_set_cookie,
+        suite_guard,  suite_url_param,   suite_cookie,       suite_pct,
+        suite_route,  suite_extract,     suite_cookie_attrs, suite_set_cookie,
+        suite_signed, suite_signed_hmac,
     };
     SRunner *sr = srunner_create(NULL);
     size_t i;
