@@ -33,6 +33,11 @@ FUZZ_HDR   := $(sort $(wildcard tests/fuzz/*.h))
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
 CHECK_LIBS  = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+# The unit tests check the signed cookie with a real HMAC-SHA256 when
+# libcrypto 3 is installed (libssl-dev); sticky/ itself never links it.
+CRYPTO_LIBS = $(shell pkg-config --atleast-version=3.0 libcrypto 2>/dev/null \
+                && pkg-config --libs libcrypto)
+UNIT_CRYPTO = $(if $(CRYPTO_LIBS),-DGWE_TEST_LIBCRYPTO)
 
 # How long `make test` fuzzes each target; `make fuzz` overrides it.
 FUZZ_SECONDS ?= 5
@@ -97,15 +102,16 @@ deb-test:
 
 $(BUILD)/unit_tests: $(UNIT_SRC) $(UNIT_HDR) $(STICKY_SRC) $(STICKY_HDR)
 	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS_STICKY) -Itests/unit -o $@ $(UNIT_SRC) $(STICKY_SRC) \
-	    $(CHECK_LIBS)
+	$(CC) $(CFLAGS_STICKY) $(UNIT_CRYPTO) -Itests/unit -o $@ $(UNIT_SRC) \
+	    $(STICKY_SRC) $(CHECK_LIBS) $(CRYPTO_LIBS)
 
 # The sanitizer build also takes sticky/'s portable (non-SSE2) scanning
 # path, so every `make test` covers both.
 $(BUILD)/unit_tests_san: $(UNIT_SRC) $(UNIT_HDR) $(STICKY_SRC) $(STICKY_HDR)
 	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS_STICKY) -O1 $(SAN) -DGWE_NO_SIMD -Itests/unit -o $@ \
-	    $(UNIT_SRC) $(STICKY_SRC) $(CHECK_LIBS)
+	$(CC) $(CFLAGS_STICKY) -O1 $(SAN) -DGWE_NO_SIMD $(UNIT_CRYPTO) \
+	    -Itests/unit -o $@ $(UNIT_SRC) $(STICKY_SRC) $(CHECK_LIBS) \
+	    $(CRYPTO_LIBS)
 
 unit: $(BUILD)/unit_tests
 	@tests/unit/check_registered.sh

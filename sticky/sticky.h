@@ -318,4 +318,211 @@ int gwe_rendezvous_pick(const char *addr, size_t addr_len,
 uint64_t gwe_rendezvous_hash(const char *route, size_t route_len,
                              const char *addr, size_t addr_len);
 
+/* ------------------------------------------------------------------------ */
+/* The signed route cookie value (issue 13)                                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * With GWELBCookieKey the route cookie's value is signed.  Version 1:
+ *
+ *   g1 Kx BpM8NA BpM8TQ . GWE_Frontend_1 . u8oBqv1OeAAEAKNbddN2kA
+ *   |  |  |      |      | |              | |
+ *   |  |  |      |      | route slot     | MAC: 22 base64url characters,
+ *   |  |  |      |      | (1..3*255)     | the first 128 bits of
+ *   |  |  |      |      '.' at offset 16 | HMAC-SHA256 (below)
+ *   |  |  |      refreshed  (offset 10)  '.' 23 bytes before the end
+ *   |  |  issued (offset 4): 6 base64url characters each, big-endian
+ *   |  |                     36-bit unix seconds (until the year 4147)
+ *   |  key id (offset 2): 2 base64url characters naming the signing key
+ *   version tag "g1" (offset 0)
+ *
+ * written without the spaces (issued 1765000000, refreshed 400 s later,
+ * key "0123456789abcdef0123456789abcdef" with id "Kx", cookie ROUTEID,
+ * balancer balancer://gwe; tests/unit/test_signed_hmac.c checks it):
+ *
+ *   g1KxBpM8NABpM8TQ.GWE_Frontend_1.u8oBqv1OeAAEAKNbddN2kA
+ *
+ * Every field before the route has a fixed width and the MAC a fixed
+ * length from the end, so the route slot may hold any cookie-octet ('.'
+ * included) and nothing is searched for.  Every character is an RFC 6265
+ * cookie-octet: base64url is A-Z a-z 0-9 '-' '_', and the route slot is
+ * the route percent-encoded as by gwe_cookie_encode.  The route slot is
+ * opaque bytes chosen by the caller: the member's route, or with
+ * opaque=on a keyed identifier of it that the glue computes.
+ *
+ * The key id is not a position in the GWELBCookieKey list but 2
+ * characters the caller derives from each key (12 bits, e.g. of an HMAC
+ * of a fixed label under that key), so moving keys around during
+ * rotation (issue 13, rule 5) never changes which key a value names.  Two
+ * keys with the same id only cost an extra MAC: verification tries every
+ * configured key whose id matches.
+ *
+ * The MAC is HMAC-SHA256, under the signing key, over the concatenation
+ *
+ *   "mod_gwe_lb route cookie\0"   (24 bytes: keeps the key to this use)
+ *   length of the cookie name     (8 bytes, big-endian)
+ *   cookie name
+ *   length of the balancer name   (8 bytes, big-endian)
+ *   balancer name                 ("balancer://b", as configured)
+ *   the value up to its last '.'  (version, key id, times, route slot)
+ *
+ * so a value copied to another cookie name or another balancer does not
+ * verify; the lengths keep ("ab", "c") apart from ("a", "bc").  The two
+ * names are never stored in the value.  sticky/ computes no hash: the
+ * caller hands a gwe_mac_fn (OpenSSL's HMAC in the module, a fake in the
+ * tests).
+ *
+ * A value is judged by its shape: one that has the syntax above is a
+ * signed value (valid, expired or forged); any other is legacy when it
+ * ends in separator + a member's route (the stock recipe's ".route",
+ * "session.route", this module without keys), else forged.  A legacy
+ * value of exactly that syntax (prefix "g1", fixed-width base64url
+ * fields, '.' at both places, valid escapes) counts as forged.
+ */
+
+/* The version tag and the fixed sizes of a version 1 value. */
+#define GWE_SIGNED_TAG "g1"
+#define GWE_SIGNED_KEY_ID_LEN 2
+#define GWE_SIGNED_TIME_LEN 6
+#define GWE_SIGNED_MAC_LEN 22
+#define GWE_SIGNED_PREFIX_LEN 17 /* tag, key id, two times, '.' */
+/* Longest value: prefix, the route fully escaped, '.', MAC. */
+#define GWE_SIGNED_MAX                                                        \
+    (GWE_SIGNED_PREFIX_LEN + 3 * GWE_ROUTE_MAX + 1 + GWE_SIGNED_MAC_LEN)
+/* Times are 0 .. GWE_SIGNED_TIME_MAX (2^36 - 1) unix seconds. */
+#define GWE_SIGNED_TIME_MAX 0xFFFFFFFFFLL
+/* Dated more than this many seconds after now: forged (issue 13, rule 2). */
+#define GWE_SIGNED_FUTURE_MAX 86400L
+/* Most keys gwe_signed_verify tries (GWELBCookieKey is given 1 to 8
+ * times). */
+#define GWE_SIGNED_KEYS_MAX 8
+
+/*
+ * gwe_mac_fn - HMAC-SHA256 with the caller's key number key_index over
+ * the concatenation of parts[0..nparts) (a part may be empty), into out.
+ * Returns 0, or non-zero on failure (then the value is not built, or does
+ * not verify under that key).
+ */
+typedef int (*gwe_mac_fn)(void *ctx, int key_index, const gwe_slice *parts,
+                          size_t nparts, unsigned char out[32]);
+
+typedef struct gwe_signed_fields {
+    int key_index; /* build: the key to sign with, handed to the gwe_mac_fn;
+                      verify: the key that verified, or -1 */
+    char key_id[GWE_SIGNED_KEY_ID_LEN]; /* base64url characters */
+    long issued;                        /* unix seconds, first issued */
+    long refreshed;  /* unix seconds, last refreshed; >= issued */
+    gwe_slice route; /* build: the raw route slot bytes, 1..GWE_ROUTE_MAX;
+                        parse and verify: the slot as it stands in the
+                        value, still percent-encoded (a slice of it; see
+                        gwe_signed_route_index) */
+} gwe_signed_fields;
+
+/* 1 if c is a base64url character (A-Z a-z 0-9 - _), the alphabet of the
+ * key ids. */
+int gwe_signed_key_id_char(char c);
+
+/*
+ * gwe_signed_key_id - the 2-character key id of a key, from the first 12
+ * bits of a digest the caller computed from that key (e.g. HMAC-SHA256 of
+ * a fixed label under it).
+ */
+void gwe_signed_key_id(const unsigned char digest[2],
+                       char id[GWE_SIGNED_KEY_ID_LEN]);
+
+/*
+ * gwe_signed_build - a signed value.
+ *
+ * Writes the value for f (key_id must be base64url, 0 <= issued <=
+ * refreshed <= GWE_SIGNED_TIME_MAX, route 1..GWE_ROUTE_MAX bytes) and a
+ * terminating NUL, MAC'd with key f->key_index over the value, cookie_name
+ * and balancer.  Returns the length without the NUL; writes (and calls
+ * mac) only if cap > that length (out may be NULL to measure).  Returns 0
+ * when f is out of range or mac fails; a value is never empty.
+ */
+size_t gwe_signed_build(char *out, size_t cap, const gwe_signed_fields *f,
+                        gwe_mac_fn mac, void *ctx, gwe_slice cookie_name,
+                        gwe_slice balancer);
+
+/*
+ * gwe_signed_parse - the syntax of a signed value, nothing else.
+ *
+ * On success sets *out (key_index -1, route the encoded slot), the signed
+ * part (v up to its last '.') and the MAC characters, all slices of v, and
+ * returns 0.  Returns -1 when v is not a version 1 value: wrong length
+ * (41 .. GWE_SIGNED_MAX), tag, or '.' places, a field that is not
+ * base64url, refreshed before issued, a route slot with a byte that is not
+ * a cookie-octet, a malformed escape, or more than GWE_ROUTE_MAX decoded
+ * bytes.  signed_part and mac_part may be NULL.  Reads at most
+ * GWE_SIGNED_MAX bytes whatever len is.
+ */
+int gwe_signed_parse(const char *v, size_t len, gwe_signed_fields *out,
+                     gwe_slice *signed_part, gwe_slice *mac_part);
+
+enum gwe_cookie_status {
+    GWE_COOKIE_ABSENT = 0, /* no route cookie */
+    GWE_COOKIE_LEGACY,     /* unsigned, ends in separator + member route */
+    GWE_COOKIE_FORGED,     /* malformed, unknown key, bad MAC, future */
+    GWE_COOKIE_EXPIRED,    /* verified, past maxidle or maxlife */
+    GWE_COOKIE_VALID
+};
+
+/* The GWELB_COOKIE_STATUS word of a status ("absent", "legacy", ...). */
+const char *gwe_cookie_status_name(enum gwe_cookie_status s);
+
+typedef struct gwe_verify_conf {
+    gwe_mac_fn mac;
+    void *mac_ctx;
+    const char *key_ids; /* key i's id is key_ids[2i], key_ids[2i + 1] */
+    size_t nkeys;        /* 0..GWE_SIGNED_KEYS_MAX; more are ignored */
+    gwe_slice cookie_name;
+    gwe_slice balancer;
+    long maxidle; /* seconds; 0: no limit */
+    long maxlife; /* seconds; 0: no limit */
+    /* legacy detection, as gwe_sticky_extract resolves a value */
+    char separator;
+    const gwe_slice *routes;
+    size_t nroutes;
+} gwe_verify_conf;
+
+/*
+ * gwe_signed_verify - what a route cookie value is worth (issue 13, rule 2).
+ *
+ * v == NULL or len == 0: ABSENT (no cookie, or the application emptied
+ * it).  Not of the signed syntax: LEGACY if the value decodes and ends in
+ * separator + one of routes, else FORGED.  Signed syntax: FORGED unless
+ * some configured key whose id matches gives the same MAC (compared in
+ * constant time over its fixed length); FORGED when issued or refreshed
+ * is more than GWE_SIGNED_FUTURE_MAX seconds after now (exactly 24 h is
+ * accepted: clocks of load balancers sharing keys may differ); EXPIRED
+ * when now - refreshed > maxidle or now - issued > maxlife (so a value
+ * exactly maxidle old is still VALID); else VALID.
+ *
+ * out (may be NULL) receives the fields when the syntax is signed
+ * (key_index the verifying key, or -1), for LEGACY the whole value as
+ * route, else zeroes.
+ */
+enum gwe_cookie_status gwe_signed_verify(const char *v, size_t len,
+                                         const gwe_verify_conf *c, long now,
+                                         gwe_signed_fields *out);
+
+/*
+ * gwe_signed_route_index - the index in routes of the route (or opaque
+ * identifier) equal to the decoded route slot of a parsed value, or -1.
+ * Unlike a legacy value, the slot must equal the whole route.
+ */
+int gwe_signed_route_index(const gwe_signed_fields *f, const gwe_slice *routes,
+                           size_t nroutes);
+
+/*
+ * gwe_signed_needs_refresh - 1 when a VALID value should be re-issued with
+ * refreshed = now (issued kept): now - refreshed >= maxidle / 4, so a
+ * visitor gets at most one refreshing Set-Cookie per maxidle/4 and one
+ * whose requests are at most maxidle/2 apart never expires by maxidle
+ * (issue 13, rule 3).  The interval is at least 1 s (maxidle under 4 s).  0
+ * when maxidle is 0 (nothing to refresh) or refreshed is ahead of now.
+ */
+int gwe_signed_needs_refresh(const gwe_signed_fields *f, long now,
+                             long maxidle);
+
 #endif /* GWE_STICKY_H */

@@ -15,6 +15,7 @@ int main(void)
         suite_guard,        suite_url_param,  suite_cookie,
         suite_pct,          suite_route,      suite_extract,
         suite_cookie_attrs, suite_set_cookie, suite_rendezvous,
+        suite_signed,       suite_signed_hmac,
     };
     SRunner *sr = srunner_create(NULL);
     size_t i;

@@ -60,6 +60,17 @@ void sb_str(sb *b, const char *s);
 void sb_rep(sb *b, const char *s, size_t times);
 void sb_free(sb *b);
 
+/*
+ * fake_mac: a gwe_mac_fn for the tests, NOT a MAC: four FNV-1a lanes over
+ * the concatenated parts, seeded by the key.  ctx is a NUL-terminated
+ * string of key bytes; key i is ((const char *)ctx)[i].  Any changed byte
+ * of any part, or another key, changes the output.  Key indexes past the
+ * string fail (returns -1).  fake_mac_calls counts the calls.
+ */
+int fake_mac(void *ctx, int key_index, const gwe_slice *parts, size_t nparts,
+             unsigned char out[32]);
+extern unsigned long fake_mac_calls;
+
 /* Check suites, one per sticky/ file; main.c runs them all. */
 #include <check.h>
 Suite *suite_url_param(void);
@@ -71,5 +82,7 @@ Suite *suite_cookie_attrs(void);
 Suite *suite_set_cookie(void);
 Suite *suite_guard(void);
 Suite *suite_rendezvous(void);
+Suite *suite_signed(void);
+Suite *suite_signed_hmac(void);
 
 #endif /* GWE_TESTUTIL_H */
