@@ -3,7 +3,8 @@
 #
 #   make test    install what is missing (as root), build, run every test
 #   make run     a real Apache on 127.0.0.1 with the sample configuration
-#   make bench   microbenchmark of sticky/ and end-to-end against stock Apache
+#   make bench   microbenchmark of sticky/, instructions per request (callgrind)
+#                and end-to-end against stock Apache (bench-instr, bench-svg, bench-e2e)
 #   make fuzz    the libFuzzer targets, for longer than make test does
 #   make soak    long fault and hostile-input runs
 #   make install install the module into this machine's Apache (apxs)
@@ -43,7 +44,7 @@ UNIT_CRYPTO = $(if $(CRYPTO_LIBS),-DGWE_TEST_LIBCRYPTO)
 FUZZ_SECONDS ?= 5
 
 .PHONY: all deps test unit unit-san fuzz-smoke fuzz fuzz-replay integration \
-        browser alloc-guard bench bench-micro bench-e2e run soak install \
+        browser alloc-guard bench bench-micro bench-e2e bench-instr bench-svg run soak install \
         deb deb-test clean
 
 all: $(MODULE)
@@ -212,7 +213,17 @@ bench-micro: $(BUILD)/bench_sticky
 bench-e2e: $(MODULE)
 	bench/run.sh
 
-bench: deps bench-micro bench-e2e
+# Instructions per request above the floor, per request shape (callgrind):
+# bench-instr the table, bench-svg bench/results/cost.svg, bench both.
+bench-instr: $(MODULE)
+	bench/instr.sh table
+
+bench-svg: $(MODULE)
+	bench/instr.sh svg
+
+bench: deps bench-micro $(MODULE)
+	bench/instr.sh all
+	bench/run.sh
 
 run: deps $(MODULE)
 	scripts/run-demo.sh

@@ -13,15 +13,45 @@ WRK_BIN=${WRK_BIN:-wrk}
 BENCH_MODULE=${BENCH_MODULE:-$REPO_DIR/build/mod_gwe_lb.so}
 
 # Variant number -> short name and configuration file.
-VARIANT_NAME=([1]=floor [2]=stock [3]=gwe-cookie [4]=gwe-param)
+VARIANT_NAME=([1]=floor [2]=stock-cookie [3]=gwe-cookie [4]=gwe-param
+              [5]=stock-param)
 VARIANT_CONF=([1]=v1-floor.conf [2]=v2-stock.conf [3]=v3-gwe-cookie.conf
-              [4]=v4-gwe-param.conf)
+              [4]=v4-gwe-param.conf [5]=v5-stock-param.conf)
 VARIANT_DESC=(
     [1]="mod_proxy_balancer, no stickiness (the floor)"
-    [2]="stickysession=ROUTEID + mod_headers Set-Cookie (stock recipe)"
-    [3]="mod_gwe_lb, GWELBRouteCookie ROUTEID"
-    [4]="mod_gwe_lb, GWELBStickyParam alias")
-WORKLOADS=(returning-cookie returning-param new-visitor large-cookie large-query)
+    [2]="stickysession=ROUTEID + mod_headers Set-Cookie (stock cookie recipe)"
+    [3]="mod_gwe_lb, GWELBRouteCookie ROUTEID path=/"
+    [4]="mod_gwe_lb, GWELBStickyParam alias"
+    [5]="stickysession=alias (stock parameter stickiness)")
+ALL_VARIANTS=(1 2 3 4 5)
+# The request shapes of issue 12 (bench/README.md, bench/inputs.py).  Cookie
+# shapes compare variant 2 (stock) and 3 (module) with the floor, parameter
+# shapes variant 5 (stock) and 4 (module).
+WORKLOADS=(cookie-new cookie-only cookie-1k cookie-6k
+           param-new query-200 query-4k-mid query-4k-last)
+# The sizes of the cost picture (bench/instr.sh svg): Cookie header and query.
+SVG_COOKIE=(cookie-only cookie-1k cookie-2k cookie-4k cookie-6k)
+SVG_QUERY=(query-only query-1k-last query-2k-last query-4k-last)
+
+# shape_side W: "cookie" or "param", the balancer kind the shape is for.
+shape_side() {
+    case $1 in
+        cookie-*) echo cookie ;;
+        param-*|query-*) echo param ;;
+        *) die "unknown workload '$1'" ;;
+    esac
+}
+# shape_route W: what routes the request: "cookie", "param" or "none".
+shape_route() {
+    case ${1%-node2} in
+        cookie-new|param-new) echo none ;;
+        cookie-*) echo cookie ;;
+        query-*) echo param ;;
+        *) die "unknown workload '$1'" ;;
+    esac
+}
+shape_stock()  { case $(shape_side "$1") in cookie) echo 2 ;; param) echo 5 ;; esac; }
+shape_module() { case $(shape_side "$1") in cookie) echo 3 ;; param) echo 4 ;; esac; }
 
 die() { echo "bench: FAIL: $*" >&2; exit 1; }
 note() { echo "bench: $*" >&2; }
@@ -102,66 +132,16 @@ wait_port() {  # wait_port PORT [TENTHS]: until something accepts on 127.0.0.1:P
 # ---- request inputs ---------------------------------------------------------
 
 # Each workload is a request path and an optional Cookie value, written to
-# $BENCH_TMP/inputs/NAME.path and NAME.cookie: wrk (lua/workload.lua) and the
-# curl checks read the same files.  The *-node2 inputs are for checks only.
+# $BENCH_TMP/inputs/NAME.path and NAME.cookie by bench/inputs.py (with a
+# NAME.desc line): wrk (lua/workload.lua), the curl checks and the callgrind
+# load read the same files.  The *-node2 inputs are for checks only.
 bench_make_inputs() {
-    local d=$BENCH_TMP/inputs
-    printf '/\n' >"$d/returning-cookie.path"
-    printf 'ROUTEID=.node1\n' >"$d/returning-cookie.cookie"
-    printf '/?alias=abc.node1\n' >"$d/returning-param.path"
-    printf '/\n' >"$d/new-visitor.path"
-    printf '/\n' >"$d/large-cookie.path"
-    # ~6 KB of analytics-style cookies, the route cookie last.
-    awk 'BEGIN {
-        x = 20240601; s = ""
-        names = "_ga _gid _fbp _hjid _gcl_au ajs_anonymous_id optimizelyEndUserId"
-        n = split(names, nm, " ")
-        for (i = 1; length(s) < 6000; i++) {
-            v = ""
-            for (j = 0; j < 12; j++) {
-                x = (x * 16807) % 2147483647
-                v = v sprintf("%08x", x)
-            }
-            name = (i <= n) ? nm[i] : sprintf("pref_%02d", i)
-            s = s name "=" substr(v, 1, 60 + (x % 30)) "; "
-        }
-        print s "ROUTEID=.node1"
-    }' >"$d/large-cookie.cookie"
-    printf '/\n' >"$d/large-query.path"
-    # ~4 KB query of tracking-style parameters, the sticky parameter last.
-    awk 'BEGIN {
-        x = 20240602; s = "/?"
-        for (i = 1; length(s) < 4000; i++) {
-            v = ""
-            for (j = 0; j < 10; j++) {
-                x = (x * 16807) % 2147483647
-                v = v sprintf("%08x", x)
-            }
-            s = s sprintf("utm_p%02d", i) "=" substr(v, 1, 50 + (x % 30)) "&"
-        }
-        print s "alias=abc.node1"
-    }' >"$d/large-query.path"
-    # Checks only: the same inputs naming the other member.
-    local w
-    for w in returning-cookie returning-param large-cookie large-query; do
-        sed 's/node1$/node2/' "$d/$w.path" >"$d/$w-node2.path"
-        [ -f "$d/$w.cookie" ] \
-            && sed 's/node1$/node2/' "$d/$w.cookie" >"$d/$w-node2.cookie"
-    done
-    return 0
+    python3 "$BENCH_DIR/inputs.py" "$BENCH_TMP/inputs" \
+        || die "cannot write the request inputs"
 }
 
 input_desc() {  # one line describing a workload's request
-    local d=$BENCH_TMP/inputs w=$1
-    case $w in
-        returning-cookie) echo "Cookie: $(cat "$d/$w.cookie")" ;;
-        returning-param)  echo "GET $(cat "$d/$w.path")" ;;
-        new-visitor)      echo "GET / without cookie or parameter" ;;
-        large-cookie)     echo "Cookie of $(wc -c <"$d/$w.cookie" | tr -d ' ') bytes," \
-                               "$(tr ';' '\n' <"$d/$w.cookie" | wc -l) cookies, ROUTEID=.node1 last" ;;
-        large-query)      echo "query of $(wc -c <"$d/$w.path" | tr -d ' ') bytes," \
-                               "$(tr '&' '\n' <"$d/$w.path" | wc -l) parameters, alias=abc.node1 last" ;;
-    esac
+    cat "$BENCH_TMP/inputs/$1.desc"
 }
 
 # ---- processes --------------------------------------------------------------
@@ -263,32 +243,36 @@ probe() {
 # What variant V should do with workload W: "node1" when it is sticky to
 # node1, "both" when the balancer spreads it over both members.
 expect_route() {
-    case "$1:$2" in
-        [23]:returning-cookie|[23]:large-cookie) echo node1 ;;
-        4:returning-param|4:large-query)         echo node1 ;;
-        *)                                       echo both ;;
+    case "$1:$(shape_route "$2")" in
+        [23]:cookie|[45]:param) echo node1 ;;
+        *)                      echo both ;;
     esac
 }
 # Whether variant V should send a route cookie for workload W (the request
 # has no valid route cookie and the variant writes one).
 expect_cookie() {
-    case "$1:$2" in
-        [23]:returning-cookie|[23]:large-cookie) echo no ;;
-        [23]:*)                                  echo yes ;;
-        *)                                       echo no ;;
+    case "$1:$(shape_route "$2")" in
+        [23]:cookie) echo no ;;
+        [23]:*)      echo yes ;;
+        *)           echo no ;;
     esac
 }
 
-# check_variant V: requests of every workload (and the node2 twins of the
-# sticky ones) through variant V; dies with the evidence when the variant
+# check_variant V [W...]: requests of the workloads (default: all; and the
+# node2 twins of the sticky ones) through variant V; dies with the evidence when the variant
 # does not route as its configuration says.  Sticky inputs: 4 requests, all
 # on the named member.  Others: until both members have served (at most 24
 # requests; byrequests counts sticky requests too, so after sticky ones the
 # other member serves a few unrouted requests in a row).
 check_variant() {
-    local v=$1 w want wantc i n got m sc seen bad=0 log=""
-    for w in "${WORKLOADS[@]}" returning-cookie-node2 returning-param-node2 \
-             large-cookie-node2 large-query-node2; do
+    local v=$1 w want wantc i n got m sc seen bad=0 log="" ws=()
+    shift
+    [ $# = 0 ] && set -- "${WORKLOADS[@]}"
+    for w in "$@"; do
+        ws+=("$w")
+        [ -f "$BENCH_TMP/inputs/$w-node2.path" ] && ws+=("$w-node2")
+    done
+    for w in "${ws[@]}"; do
         want=$(expect_route "$v" "${w%-node2}")
         wantc=$(expect_cookie "$v" "${w%-node2}")
         if [ "${w%-node2}" != "$w" ]; then
@@ -448,4 +432,52 @@ bench_stop_apache() {  # bench_stop_apache N: stop variant N's Apache, wait for 
         for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         rm -f "$pidf"
     done
+}
+
+# ---- instructions per request (callgrind) ------------------------------------
+
+need_module() {  # need_module V...: die on an unknown variant or a missing module
+    local v
+    for v in "$@"; do
+        case $v in
+            1|2|5) ;;
+            3|4) [ -f "$BENCH_MODULE" ] || die "$BENCH_MODULE is missing: make all" ;;
+            *) die "unknown variant '$v' (1-5)" ;;
+        esac
+    done
+}
+
+cg_total() {  # cg_total FILE: total Ir of a callgrind dump
+    awk '/^(summary|totals):/ {print $2; exit}' "$1"
+}
+
+# cg_run V W N OUT: a fresh `apache2 -X` of variant V under callgrind, N
+# requests of workload W over one keep-alive connection, callgrind's file in
+# OUT; prints its total instructions.  Counts only inside
+# ap_run_process_connection (one call per request on a keep-alive connection
+# with the event MPM): start-up, shutdown and the idle event loop are out.
+cg_run() {
+    local v=$1 w=$2 n=$3 out=$4
+    mkdir -p "$(dirname "$out")"; chmod 1777 "$(dirname "$out")"
+    APACHE_WRAPPER="valgrind --tool=callgrind --collect-atstart=no"
+    APACHE_WRAPPER+=" --toggle-collect=ap_run_process_connection"
+    APACHE_WRAPPER+=" --vgdb=no --callgrind-out-file=$out"
+    APACHE_RUN_AS=www-data
+    bench_start_apache "$v"
+    APACHE_WRAPPER=""; APACHE_RUN_AS=""
+    [ "$n" -gt 0 ] && fixed_load "$v" "$w" "$n"
+    bench_stop_apache "$v"
+    [ -s "$out" ] || die "no callgrind output for variant $v, $w"
+    cg_total "$out"
+}
+
+# cg_per_request V W N WARM: instructions per request of workload W on
+# variant V after WARM requests of warm-up: two fresh Apaches, one serving
+# WARM requests and one WARM+N over one connection, (second - first) / N.
+# Leaves $BENCH_TMP/callgrind/vV-W.{warm,all}.out.
+cg_per_request() {
+    local v=$1 w=$2 n=$3 warm=$4 a b f=$BENCH_TMP/callgrind/v$1-$2
+    a=$(cg_run "$v" "$w" "$warm" "$f.warm.out") || exit 1
+    b=$(cg_run "$v" "$w" $((warm + n)) "$f.all.out") || exit 1
+    awk -v a="$a" -v b="$b" -v n="$n" 'BEGIN {printf "%.0f\n", (b - a) / n}'
 }

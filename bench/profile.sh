@@ -5,7 +5,7 @@
 #   bench/profile.sh instr [VARIANT...]
 #       Instructions per request (valgrind --tool=callgrind on `apache2 -X`)
 #       for every workload of bench/run.sh and the given variants (default
-#       1 2 3 4): exact counts, so unlike req/s they do not depend on what
+#       1 2 3 4 5): exact counts, so unlike req/s they do not depend on what
 #       else runs on the machine.  Then the functions of mod_gwe_lb.so by
 #       inclusive cost on the large inputs.  ~1-2 minutes per variant.
 #   bench/profile.sh perf VARIANT WORKLOAD [SECONDS]
@@ -30,24 +30,9 @@ if [ "$(nproc)" -ge 2 ]; then
     BENCH_NGINX_CPU=${BENCH_NGINX_CPU-0}
 fi
 
-need_module() {
-    local v
-    for v in "$@"; do
-        case $v in
-            1|2) ;;
-            3|4) [ -f "$BENCH_MODULE" ] || die "$BENCH_MODULE is missing: make all" ;;
-            *) die "unknown variant '$v' (1-4)" ;;
-        esac
-    done
-}
-
-cg_total() {  # cg_total FILE: total Ir of a callgrind dump
-    awk '/^(summary|totals):/ {print $2; exit}' "$1"
-}
-
 instr() {
     local variants=("$@") n=${BENCH_INSTR_REQUESTS:-500} v w f cg
-    [ ${#variants[@]} = 0 ] && variants=(1 2 3 4)
+    [ ${#variants[@]} = 0 ] && variants=("${ALL_VARIANTS[@]}")
     [ -n "${BENCH_WORKLOADS:-}" ] && read -r -a WORKLOADS <<<"$BENCH_WORKLOADS"
     need_module "${variants[@]}"
     command -v valgrind >/dev/null || die "valgrind is missing (apt-get install valgrind)"
@@ -76,7 +61,7 @@ instr() {
             f=$cg/v$v-$w.out
             [ -s "$f" ] || die "no callgrind output for variant $v, $w"
             IR[$w,$v]=$(( $(cg_total "$f") / n ))
-            printf '  variant %d %-10s %-17s %9d instructions/request\n' \
+            printf '  variant %d %-12s %-14s %9d instructions/request\n' \
                 "$v" "${VARIANT_NAME[$v]}" "$w" "${IR[$w,$v]}" >&2
         done
     done
@@ -101,20 +86,21 @@ instr() {
             echo
         done
     fi
-    # Function-level: what each variant adds to the floor (and, for
-    # mod_gwe_lb, to the stock recipe).
-    local base
-    for v in "${variants[@]}"; do
-        for base in 1 2; do
-            [ "$v" -gt "$base" ] && [ -n "${IR[${WORKLOADS[0]},$base]:-}" ] || continue
-            [ "$base" = 2 ] && [ "$v" -lt 3 ] && continue
-            for w in "${WORKLOADS[@]}"; do
+    # Function-level: what each shape's stock and module variants add to the
+    # floor, and the module to the stock variant.
+    local base pair
+    for w in "${WORKLOADS[@]}"; do
+        for pair in "$(shape_stock "$w") 1" "$(shape_module "$w") 1" \
+                    "$(shape_module "$w") $(shape_stock "$w")"; do
+            read -r v base <<<"$pair"
+            [ -n "${IR[$w,$v]:-}" ] && [ -n "${IR[$w,$base]:-}" ] || continue
+            {
                 echo
                 echo "variant $v (${VARIANT_NAME[$v]}) against $base (${VARIANT_NAME[$base]}), $w:" \
                      "$((IR[$w,$v] - IR[$w,$base])) instructions per request more"
                 python3 "$BENCH_DIR/cg_diff.py" "$cg/v$base-$w.out" "$n" \
                     "$cg/v$v-$w.out" "$n" 10
-            done
+            }
         done
     done
 }

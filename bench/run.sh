@@ -4,31 +4,33 @@
 # administrator has without it.  One Apache (same binary, event MPM, same
 # settings) per variant, all proxying to the same two nginx members on
 # 127.0.0.1:
-#   1 floor       mod_proxy_balancer without stickiness
-#   2 stock       stickysession=ROUTEID + mod_headers Set-Cookie recipe
-#   3 gwe-cookie  mod_gwe_lb, GWELBRouteCookie ROUTEID
-#   4 gwe-param   mod_gwe_lb, GWELBStickyParam alias
+#   1 floor        mod_proxy_balancer without stickiness
+#   2 stock-cookie stickysession=ROUTEID + mod_headers Set-Cookie recipe
+#   3 gwe-cookie   mod_gwe_lb, GWELBRouteCookie ROUTEID path=/
+#   4 gwe-param    mod_gwe_lb, GWELBStickyParam alias
+#   5 stock-param  stickysession=alias
 # Every variant is checked to route as configured before it is measured, and
 # the members' Elected counters are checked after every measurement.  Each
-# workload runs in interleaved rounds (1 2 3 4 1 2 3 4 ...); the table shows
-# medians and the ratios 3/1, 3/2, 4/1, 4/2.  Results: terminal and
-# bench/results/e2e-<date>.txt.
+# request shape (bench/README.md) runs against the floor, its stock variant
+# and its module variant (cookie shapes 1 2 3, parameter shapes 1 5 4) in
+# interleaved rounds; the table shows medians and the ratios module/floor
+# and module/stock.  Results: terminal and bench/results/e2e-<date>.txt.
 #
-# Knobs (environment): BENCH_DURATION (s, default 5), BENCH_ROUNDS (3),
+# Knobs (environment): BENCH_DURATION (s, default 3), BENCH_ROUNDS (3),
 # BENCH_THREADS (1), BENCH_CONNECTIONS (32), BENCH_WARMUP (s, 1),
-# BENCH_VARIANTS ("1 2 3 4"), BENCH_WORKLOADS (all), BENCH_WRK_CPU (0),
+# BENCH_VARIANTS ("1 2 3 4 5"), BENCH_WORKLOADS (all), BENCH_WRK_CPU (0),
 # BENCH_APACHE_CPU (1), BENCH_NGINX_CPU (0) -- set a CPU variable to "" to
 # leave that process unpinned -- BENCH_KEEP_TMP=1 keeps the temp dir.
 set -u
 set -o pipefail
 . "$(dirname "$0")/lib.sh"
 
-BENCH_DURATION=${BENCH_DURATION:-5}
+BENCH_DURATION=${BENCH_DURATION:-3}
 BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 BENCH_THREADS=${BENCH_THREADS:-1}
 BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-32}
 BENCH_WARMUP=${BENCH_WARMUP:-1}
-read -r -a VARIANTS <<<"${BENCH_VARIANTS:-1 2 3 4}"
+read -r -a VARIANTS <<<"${BENCH_VARIANTS:-1 2 3 4 5}"
 [ -n "${BENCH_WORKLOADS:-}" ] && read -r -a WORKLOADS <<<"$BENCH_WORKLOADS"
 NCPU=$(nproc)
 if [ "$NCPU" -ge 2 ]; then
@@ -43,13 +45,7 @@ fi
 for tool in "$APACHE_BIN" "$NGINX_BIN" "$WRK_BIN" curl python3 taskset; do
     command -v "$tool" >/dev/null || die "$tool is missing (make deps installs it)"
 done
-for v in "${VARIANTS[@]}"; do
-    case $v in
-        1|2) ;;
-        3|4) [ -f "$BENCH_MODULE" ] || die "$BENCH_MODULE is missing: make all" ;;
-        *) die "unknown variant '$v' (1-4)" ;;
-    esac
-done
+need_module "${VARIANTS[@]}"
 
 mkdir -p "$BENCH_DIR/results"
 RESULTS=$BENCH_DIR/results/e2e-$(date +%Y%m%d-%H%M%S).txt
@@ -73,7 +69,7 @@ echo "  apache      $("$APACHE_BIN" -v | sed -n 's/^Server version: //p'), $APAC
 echo "              $mpm_line; KeepAlive On, MaxKeepAliveRequests 0; no access log"
 echo "  members     $("$NGINX_BIN" -v 2>&1 | sed 's/^nginx version: //'), 1 worker, 2 ports, static 6-byte body, access_log off"
 echo "  wrk         $("$WRK_BIN" -v 2>&1 | head -1 | cut -d' ' -f1-2), -t$BENCH_THREADS -c$BENCH_CONNECTIONS -d${BENCH_DURATION}s, keep-alive, static request (bench/lua/workload.lua)"
-echo "  rounds      $BENCH_ROUNDS interleaved per workload (1 2 3 4 1 2 3 4 ...), median shown; ${BENCH_WARMUP}s warm-up per variant"
+echo "  rounds      $BENCH_ROUNDS interleaved per shape (floor stock module floor stock module ...), median shown; ${BENCH_WARMUP}s warm-up per variant"
 echo "  machine     $NCPU CPUs ($cpu_model), $(uname -sr)"
 echo "  pinning     wrk: ${BENCH_WRK_CPU:-none}, Apache: ${BENCH_APACHE_CPU:-none}, nginx: ${BENCH_NGINX_CPU:-none} (taskset -c): Apache alone on its"
 echo "              CPU is the bottleneck, so its per-request cost shows in full (round lines: \"apache\" = its CPU use,"
@@ -85,7 +81,7 @@ for v in "${VARIANTS[@]}"; do
 done
 echo "  workloads"
 for w in "${WORKLOADS[@]}"; do
-    printf '    %-17s %s\n' "$w" "$(input_desc "$w")"
+    printf '    %-14s %s\n' "$w" "$(input_desc "$w")"
 done
 echo
 
@@ -111,16 +107,22 @@ echo "routing check: passed (curl, every variant and workload, plus node2 twins 
 echo "  4 times on the named member, others until both members served; Set-Cookie ROUTEID=.<member> exactly when expected;"
 echo "  during the measurements the members' Elected counters are checked the same way)"
 for v in "${VARIANTS[@]}"; do
-    measure "$v" returning-cookie "$BENCH_WARMUP" >/dev/null
+    measure "$v" "${WORKLOADS[0]}" "$BENCH_WARMUP" >/dev/null
 done
 
 # ---- measure ----------------------------------------------------------------------
 
 declare -A RPS P99 CPU
 nrounds=0; starved=0
+have() { [[ " ${VARIANTS[*]} " == *" $1 "* ]]; }
+# shape_variants W: the variants run for shape W (floor, stock, module).
+shape_variants() {
+    local v
+    for v in 1 "$(shape_stock "$1")" "$(shape_module "$1")"; do have "$v" && echo "$v"; done
+}
 for w in "${WORKLOADS[@]}"; do
     for r in $(seq 1 "$BENCH_ROUNDS"); do
-        for v in "${VARIANTS[@]}"; do
+        for v in $(shape_variants "$w"); do
             res=$(measure "$v" "$w" "$BENCH_DURATION") || exit 1
             rps=$(sed -E 's/.* rps=([0-9.]+).*/\1/' <<<"$res")
             p99=$(sed -E 's/.* p99_us=([0-9]+).*/\1/' <<<"$res")
@@ -132,7 +134,7 @@ for w in "${WORKLOADS[@]}"; do
             nrounds=$((nrounds + 1))
             [ "$(sed -E 's/.* apache_pct=([0-9]+).*/\1/' <<<"$res")" -lt 85 ] \
                 && starved=$((starved + 1))
-            printf '  %-16s r%d %d %-10s %7.0f req/s  p99 %6.2f ms  apache %3s%% %6s us/req  cpus %-7s elected %-13s%s\n' \
+            printf '  %-13s r%d %d %-12s %7.0f req/s  p99 %6.2f ms  apache %3s%% %6s us/req  cpus %-7s elected %-13s%s\n' \
                 "$w" "$r" "$v" "${VARIANT_NAME[$v]}" "$rps" \
                 "$(awk -v u="$p99" 'BEGIN {print u / 1000}')" \
                 "$(sed -E 's/.* apache_pct=([0-9]+).*/\1/' <<<"$res")" \
@@ -146,11 +148,10 @@ done
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR] = $1}
     END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.3f", a / b }'; }
-have() { [[ " ${VARIANTS[*]} " == *" $1 "* ]]; }
 
 declare -A MR MP MC
 for w in "${WORKLOADS[@]}"; do
-    for v in "${VARIANTS[@]}"; do
+    for v in $(shape_variants "$w"); do
         MR[$w,$v]=$(median <<<"${RPS[$w,$v]}")
         MP[$w,$v]=$(median <<<"${P99[$w,$v]}")
         MC[$w,$v]=$(median <<<"${CPU[$w,$v]}")
@@ -159,11 +160,20 @@ done
 
 # ---- report -------------------------------------------------------------------------
 
+# cell ARRAY W ROLE: the median of shape W's floor/stock/module ("" when not run).
+role_v() { case $2 in floor) echo 1 ;; stock) shape_stock "$1" ;; module) shape_module "$1" ;; esac; }
+cell() {
+    local v; v=$(role_v "$2" "$3")
+    have "$v" || return 0
+    case $1 in MR) echo "${MR[$2,$v]}" ;; MP) echo "${MP[$2,$v]}" ;; MC) echo "${MC[$2,$v]}" ;; esac
+}
+fmt() { if [ -z "$2" ]; then printf " %${3}s" -; else printf " %${3}${1}" "$2"; fi; }
+
 echo
 echo "Spread of req/s over the rounds, (max - min) / median: how noisy each median is"
 for w in "${WORKLOADS[@]}"; do
-    printf '  %-17s' "$w"
-    for v in "${VARIANTS[@]}"; do
+    printf '  %-14s' "$w"
+    for v in $(shape_variants "$w"); do
         printf ' %d:%5.1f%%' "$v" "$(tr ' ' '\n' <<<"${RPS[$w,$v]}" | grep . | sort -g |
             awk -v m="${MR[$w,$v]}" 'NR == 1 {lo = $1} {hi = $1} END {print 100 * (hi - lo) / m}')"
     done
@@ -172,62 +182,42 @@ done
 
 echo
 echo "Medians of $BENCH_ROUNDS rounds, ${BENCH_DURATION}s each; req/s (higher is better), p99 latency in ms (lower is better)"
-printf '%-17s' workload
-for v in "${VARIANTS[@]}"; do printf ' %10s' "$v:req/s"; done
-for v in "${VARIANTS[@]}"; do printf ' %7s' "$v:p99"; done
-printf ' %6s %6s %6s %6s\n' 3/1 3/2 4/1 4/2
+echo "stock/module: cookie shapes variants 2/3, parameter shapes 5/4"
+printf '%-14s %8s %8s %8s %7s %7s %7s %6s %6s\n' shape floor stock module f:p99 s:p99 m:p99 m/f m/s
 shortfalls=()
 for w in "${WORKLOADS[@]}"; do
-    printf '%-17s' "$w"
-    for v in "${VARIANTS[@]}"; do printf ' %10.0f' "${MR[$w,$v]}"; done
-    for v in "${VARIANTS[@]}"; do
-        printf ' %7.2f' "$(awk -v u="${MP[$w,$v]}" 'BEGIN {print u / 1000}')"
+    f=$(cell MR "$w" floor); st=$(cell MR "$w" stock); mo=$(cell MR "$w" module)
+    printf '%-14s' "$w"
+    fmt .0f "$f" 8; fmt .0f "$st" 8; fmt .0f "$mo" 8
+    for role in floor stock module; do
+        p=$(cell MP "$w" $role)
+        fmt .2f "$( [ -n "$p" ] && awk -v u="$p" 'BEGIN {print u / 1000}')" 7
     done
-    for pair in 3/1 3/2 4/1 4/2; do
-        a=${pair%/*}; b=${pair#*/}
-        if have "$a" && have "$b"; then
-            printf ' %6s' "$(ratio "${MR[$w,$a]}" "${MR[$w,$b]}")"
-        else
-            printf ' %6s' -
-        fi
-    done
-    echo
+    printf ' %6s %6s\n' "$(ratio "$mo" "$f")" "$(ratio "$mo" "$st")"
     # The goal (reported, not enforced): >= 0.99x the floor, >= 1.0x the
     # stock recipe, p99 no worse than the stock recipe.
-    for a in 3 4; do
-        have "$a" || continue
-        if have 1; then
-            r=$(ratio "${MR[$w,$a]}" "${MR[$w,1]}")
-            awk -v r="$r" 'BEGIN {exit !(r < 0.99)}' \
-                && shortfalls+=("$w: $a/1 = $r < 0.99")
-        fi
-        if have 2; then
-            r=$(ratio "${MR[$w,$a]}" "${MR[$w,2]}")
-            awk -v r="$r" 'BEGIN {exit !(r < 1.0)}' \
-                && shortfalls+=("$w: $a/2 = $r < 1.00")
-            awk -v a="${MP[$w,$a]}" -v b="${MP[$w,2]}" 'BEGIN {exit !(a > b)}' \
-                && shortfalls+=("$w: p99 of $a = $(awk -v u="${MP[$w,$a]}" 'BEGIN {printf "%.2f", u / 1000}') ms > $(awk -v u="${MP[$w,2]}" 'BEGIN {printf "%.2f", u / 1000}') ms of 2")
-        fi
-    done
+    [ -n "$mo" ] || continue
+    m=$(shape_module "$w"); s=$(shape_stock "$w")
+    if [ -n "$f" ]; then
+        r=$(ratio "$mo" "$f")
+        awk -v r="$r" 'BEGIN {exit !(r < 0.99)}' && shortfalls+=("$w: $m/1 = $r < 0.99")
+    fi
+    if [ -n "$st" ]; then
+        r=$(ratio "$mo" "$st")
+        awk -v r="$r" 'BEGIN {exit !(r < 1.0)}' && shortfalls+=("$w: $m/$s = $r < 1.00")
+        awk -v a="${MP[$w,$m]}" -v b="${MP[$w,$s]}" 'BEGIN {exit !(a > b)}' \
+            && shortfalls+=("$w: p99 of $m = $(awk -v u="${MP[$w,$m]}" 'BEGIN {printf "%.2f", u / 1000}') ms > $(awk -v u="${MP[$w,$s]}" 'BEGIN {printf "%.2f", u / 1000}') ms of $s")
+    fi
 done
 echo
 echo "Apache CPU time per request, median, in microseconds (lower is better; less sensitive than req/s"
 echo "to other work on the machine, which takes CPU time from Apache rather than adding to it)"
-printf '%-17s' workload
-for v in "${VARIANTS[@]}"; do printf ' %10s' "$v:us/req"; done
-printf ' %6s %6s %6s %6s\n' 3/1 3/2 4/1 4/2
+printf '%-14s %8s %8s %8s %6s %6s\n' shape floor stock module m/f m/s
 for w in "${WORKLOADS[@]}"; do
-    printf '%-17s' "$w"
-    for v in "${VARIANTS[@]}"; do printf ' %10.2f' "${MC[$w,$v]}"; done
-    for pair in 3/1 3/2 4/1 4/2; do
-        a=${pair%/*}; b=${pair#*/}
-        if have "$a" && have "$b"; then
-            printf ' %6s' "$(ratio "${MC[$w,$a]}" "${MC[$w,$b]}")"
-        else
-            printf ' %6s' -
-        fi
-    done
-    echo
+    f=$(cell MC "$w" floor); st=$(cell MC "$w" stock); mo=$(cell MC "$w" module)
+    printf '%-14s' "$w"
+    fmt .2f "$f" 8; fmt .2f "$st" 8; fmt .2f "$mo" 8
+    printf ' %6s %6s\n' "$(ratio "$mo" "$f")" "$(ratio "$mo" "$st")"
 done
 echo
 cat <<'NOTES'
@@ -235,12 +225,12 @@ Notes: ratios are of medians.  "apache N%" in the round lines is Apache's CPU us
 of its CPU: well under 100 means other work took that CPU and the round is noisy.  Sticky requests
 all go to node1 (elected= in the round lines); byrequests counts them, so unrouted requests that
 follow go to node2 until the counts even out -- stock mod_proxy_balancer and mod_gwe_lb alike.
-bench/profile.sh instr gives noise-free instructions per request for the same variants and workloads.
+make bench-instr (bench/instr.sh) gives noise-free instructions per request for the same shapes.
 
 NOTES
 if [ "$starved" -gt 0 ]; then
     echo "noise: in $starved of $nrounds rounds Apache had less than 85% of its CPU (other work on the machine);"
-    echo "       differences of a few % are not measurable in this run -- see bench/profile.sh instr"
+    echo "       differences of a few % are not measurable in this run -- see make bench-instr"
 else
     echo "noise: Apache had at least 85% of its CPU in every round"
 fi
