@@ -54,11 +54,15 @@ deps:
 
 # ---- the module ----------------------------------------------------------
 
-$(MODULE): mod_gwe_lb.c mod_gwe_lb.h $(STICKY_SRC) $(STICKY_HDR)
+# the glue, split by concern: mod_gwe_lb.c (hooks, lbmethod wrappers),
+# _config (directives), _check (start-up checks), _request, _cookie
+GLUE_SRC = mod_gwe_lb.c $(filter-out mod_gwe_lb.c,$(sort $(wildcard mod_gwe_lb_*.c)))
+
+$(MODULE): $(GLUE_SRC) mod_gwe_lb.h $(STICKY_SRC) $(STICKY_HDR)
 	@mkdir -p $(BUILD)
 	$(APXS) -c -o mod_gwe_lb.so -Wc,-std=gnu99 -Wc,-Wall -Wc,-Wextra \
 	    -Wc,-Werror -Wc,-Wno-unused-parameter -I sticky \
-	    mod_gwe_lb.c $(STICKY_SRC) >$(BUILD)/apxs.log 2>&1 \
+	    $(GLUE_SRC) $(STICKY_SRC) >$(BUILD)/apxs.log 2>&1 \
 	    || { cat $(BUILD)/apxs.log; exit 1; }
 	# install replaces the file (new inode): a running Apache keeps its copy
 	install -m 755 .libs/mod_gwe_lb.so $@

@@ -16,6 +16,7 @@
 #include "httpd.h"
 #include "http_config.h"
 #include "mod_proxy.h"
+#include "util_filter.h"
 
 #include "sticky.h"
 
@@ -93,5 +94,46 @@ typedef struct gwelb_request {
     int tunnel_filter;        /* the wstunnel cookie filter is in place */
     int tunnel_seen;          /* it has seen the member's first bytes */
 } gwelb_request;
+
+/* ---- shared between the glue's files ------------------------------------ */
+
+extern module AP_MODULE_DECLARE_DATA gwe_lb_module;
+
+/* Built in check_config (mod_gwe_lb_check.c) and post_config
+ * (mod_gwe_lb.c), before children fork; read-only afterwards. */
+extern apr_hash_t *gwelb_balancers; /* proxy_balancer * -> its GWELB conf */
+extern APR_OPTIONAL_FN_TYPE(ap_proxy_retry_worker) * gwelb_retry_worker;
+extern ap_filter_rec_t *gwelb_tunnel_filter_handle;
+extern const command_rec gwelb_cmds[];
+
+/* mod_gwe_lb_config.c */
+void *gwelb_create_balancer_conf(apr_pool_t *p, char *dir);
+void *gwelb_merge_balancer_conf(apr_pool_t *p, void *basev, void *addv);
+void *gwelb_create_server_conf(apr_pool_t *p, server_rec *s);
+void *gwelb_merge_server_conf(apr_pool_t *p, void *basev, void *addv);
+int gwelb_is_active(const gwelb_balancer_conf *bc);
+char gwelb_separator(const gwelb_balancer_conf *bc);
+
+/* mod_gwe_lb_check.c */
+int gwelb_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                       server_rec *main_s);
+
+/* mod_gwe_lb.c */
+gwelb_balancer_conf *gwelb_balancer_conf_of(const proxy_balancer *b);
+void gwelb_ensure_wrapped(proxy_balancer *b, request_rec *r,
+                          proxy_server_conf *pc);
+
+/* mod_gwe_lb_request.c */
+int gwelb_pre_request(proxy_worker **worker, proxy_balancer **balancer,
+                      request_rec *r, proxy_server_conf *conf, char **url);
+proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r);
+int gwelb_post_request(proxy_worker *worker, proxy_balancer *balancer,
+                       request_rec *r, proxy_server_conf *conf);
+void gwelb_set_env(request_rec *r, gwelb_request *rq, const char *served);
+
+/* mod_gwe_lb_cookie.c */
+void gwelb_cookie_for_attempt(request_rec *r, gwelb_request *rq);
+void gwelb_drop_cookie(request_rec *r, apr_table_t *t, const char *cookie);
+apr_status_t gwelb_tunnel_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 
 #endif /* MOD_GWE_LB_H */

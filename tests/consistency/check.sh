@@ -10,22 +10,24 @@ fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
-directives=$(grep -oE 'AP_INIT_[A-Z0-9_]+\("GWELB[A-Za-z]+"' mod_gwe_lb.c |
-    grep -oE 'GWELB[A-Za-z]+')
-[ "$(echo "$directives" | wc -w)" = 5 ] && ok ||
-    bad "expected the five directives of README 3, found: $directives"
+directives=$(grep -hoE 'AP_INIT_[A-Z0-9_]+\("GWELB[A-Za-z]+"' mod_gwe_lb*.c |
+    grep -oE 'GWELB[A-Za-z]+' | sort)
+readme=$(grep -oE '^GWELB[A-Za-z]+ .*default: ' README | cut -d' ' -f1 | sort -u)
+[ -n "$directives" ] && [ "$directives" = "$readme" ] && ok ||
+    bad "the command table ($(echo $directives)) and README 3 ($(echo $readme))" \
+        "name different directives"
 
 # The field each directive sets, as named in mod_gwe_lb.h.
 declare -A field=([GWELBStickyParam]=nparams [GWELBRouteCookie]=cookie_name
     [GWELBRouteSeparator]=separator [GWELBStickyForce]=sticky_force
     [GWELBCookieFromParam]=cookie_from_param)
-merge=$(sed -n '/^static void \*merge_balancer_conf/,/^}/p' mod_gwe_lb.c)
+merge=$(sed -n '/^void \*gwelb_merge_balancer_conf/,/^}/p' mod_gwe_lb_config.c)
 for d in $directives; do
     grep -qE "^$d .*default: " README && ok || bad "$d: no README entry with its default"
     grep -lq "^[[:space:]]*$d" conf-samples/*.conf && ok || bad "$d: in no conf-samples file"
     f=${field[$d]}
     [ -n "$f" ] && echo "$merge" | grep -q "add->$f" && ok ||
-        bad "$d: no merge rule for ${f:-its field} in merge_balancer_conf"
+        bad "$d: no merge rule for ${f:-its field} in gwelb_merge_balancer_conf"
 done
 
 # Every Check test function is added to a suite.
@@ -45,7 +47,7 @@ done
 # One formatting style.  Without clang-format that is a failure, not a
 # skip: scripts/deps.sh (make deps) installs it.
 if command -v clang-format >/dev/null; then
-    for f in mod_gwe_lb.c mod_gwe_lb.h sticky/*.c sticky/*.h; do
+    for f in mod_gwe_lb*.c mod_gwe_lb.h sticky/*.c sticky/*.h; do
         clang-format --dry-run -Werror "$f" >/dev/null 2>&1 && ok ||
             bad "$f is not clang-formatted (clang-format -i $f)"
     done

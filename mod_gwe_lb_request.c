@@ -1,0 +1,407 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * mod_gwe_lb_request.c - the request path: read the route once, pick its
+ * member, set the variables (README 4, 7.5, 7.6).
+ */
+#include "mod_gwe_lb.h"
+
+#include "apr_strings.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+
+APLOG_USE_MODULE(gwe_lb); /* log lines carry the module name */
+
+#define GWELB_ROUTES_ON_STACK 64
+
+/* The request's state, made on its first pass through a GWELB balancer;
+ * it also saves the finder a second configuration lookup.  A request that
+ * comes back through another balancer starts afresh. */
+static gwelb_request *gwelb_request_of(request_rec *r, proxy_balancer *b,
+                                       const gwelb_balancer_conf *bc)
+{
+    gwelb_request *rq =
+        ap_get_module_config(r->request_config, &gwe_lb_module);
+
+    if (!rq) {
+        rq = apr_pcalloc(r->pool, sizeof(*rq));
+        ap_set_module_config(r->request_config, &gwe_lb_module, rq);
+    } else if (rq->balancer != b)
+        memset(rq, 0, sizeof(*rq));
+    rq->balancer = b;
+    rq->conf = bc;
+    return rq;
+}
+
+typedef struct {
+    gwe_slice *v;
+    int n, cap;
+    apr_pool_t *pool; /* for requests with more lines than the stack has */
+} gwelb_cookie_lines;
+
+/* Every Cookie line, in order (README 4.2). */
+static int gwelb_collect_cookie(void *ctx, const char *key, const char *val)
+{
+    gwelb_cookie_lines *cl = ctx;
+
+    if (cl->n == cl->cap) {
+        gwe_slice *v = apr_palloc(cl->pool, 2 * cl->cap * sizeof(*v));
+        memcpy(v, cl->v, cl->n * sizeof(*v));
+        cl->v = v;
+        cl->cap *= 2;
+    }
+    cl->v[cl->n].ptr = val;
+    cl->v[cl->n].len = strlen(val);
+    cl->n++;
+    return 1;
+}
+
+/*
+ * The URL the route parameter is read from, without copying: the request
+ * target as the client sent it (path parameters and query string), unless
+ * mod_rewrite's [P] put a whole target URL with its own query into
+ * r->filename.  (mod_proxy_balancer's own stickysession= reads r->filename,
+ * which since 2.4.62 no longer holds the query string at pre_request.)
+ */
+static const char *gwelb_request_url(request_rec *r)
+{
+    if (r->filename && !strncmp(r->filename, "proxy:", 6) &&
+        strchr(r->filename, '?'))
+        return r->filename + 6;
+    return r->unparsed_uri ? r->unparsed_uri : "";
+}
+
+/* Runs sticky/ over the request once (README 4.1-4.3); the retry loop and
+ * the finder reuse what it found. */
+static void gwelb_extract(request_rec *r, const gwelb_balancer_conf *bc,
+                          proxy_balancer *b, gwelb_request *rq)
+{
+    gwe_slice on_stack[GWELB_ROUTES_ON_STACK], lines[8];
+    gwe_slice *routes = on_stack;
+    gwelb_cookie_lines cl = {lines, 0, 8, r->pool};
+    proxy_worker **workers = (proxy_worker **)b->workers->elts;
+    gwe_sticky_result *res = &rq->res;
+    gwe_sticky_conf sc;
+    const char *url = gwelb_request_url(r);
+    int i, n = b->workers->nelts;
+
+    if (n > GWELB_ROUTES_ON_STACK)
+        routes = apr_palloc(r->pool, n * sizeof(*routes));
+    for (i = 0; i < n; i++) {
+        routes[i].ptr = workers[i]->s->route;
+        routes[i].len =
+            strnlen(workers[i]->s->route, sizeof(workers[i]->s->route));
+    }
+    if (bc->cookie_name)
+        apr_table_do(gwelb_collect_cookie, &cl, r->headers_in, "Cookie", NULL);
+    sc.params = bc->params;
+    sc.nparams = bc->nparams > 0 ? (size_t)bc->nparams : 0;
+    sc.cookie.ptr = bc->cookie_name;
+    sc.cookie.len = bc->cookie_name ? strlen(bc->cookie_name) : 0;
+    sc.separator = gwelb_separator(bc);
+    gwe_sticky_extract(&sc, url, strlen(url), cl.v, (size_t)cl.n, routes,
+                       (size_t)n, res);
+
+    rq->extracted = 1;
+    rq->cookie_route =
+        res->cookie_route < 0
+            ? NULL
+            : apr_pstrmemdup(r->pool, routes[res->cookie_route].ptr,
+                             routes[res->cookie_route].len);
+    /* a returning visitor's cookie names the route it requests */
+    rq->requested = res->route < 0 ? NULL
+                    : res->route == res->cookie_route
+                        ? rq->cookie_route
+                        : apr_pstrmemdup(r->pool, routes[res->route].ptr,
+                                         routes[res->route].len);
+}
+
+static int gwelb_usable(proxy_worker *w, request_rec *r)
+{
+    if (PROXY_WORKER_IS_USABLE(w))
+        return 1;
+    /* An errored member comes back once its retry= period has passed. */
+    if (gwelb_retry_worker)
+        gwelb_retry_worker("BALANCER", w, r->server);
+    return PROXY_WORKER_IS_USABLE(w);
+}
+
+/*
+ * The usable member with this route, as mod_proxy_balancer's sticky path
+ * finds it: members before hot standbys; an unusable member hands over to
+ * its redirect= route; `depth` stops redirect cycles.
+ */
+static proxy_worker *gwelb_route_member(proxy_balancer *b, const char *route,
+                                        request_rec *r, int depth)
+{
+    proxy_worker **workers = (proxy_worker **)b->workers->elts;
+    int standby, i;
+
+    for (standby = 0; standby <= 1; standby++) {
+        for (i = 0; i < b->workers->nelts; i++) {
+            proxy_worker *w = workers[i];
+            if (!PROXY_WORKER_IS_STANDBY(w) != !standby ||
+                strcmp(w->s->route, route))
+                continue;
+            if (gwelb_usable(w, r))
+                return w;
+            if (*w->s->redirect && depth < b->workers->nelts) {
+                proxy_worker *rw =
+                    gwelb_route_member(b, w->s->redirect, r, depth + 1);
+                if (rw)
+                    return rw;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* A sticky pick still counts for the lbmethod's fairness, as in
+ * mod_proxy_balancer's own sticky path (elected++ is the balancer's). */
+static void gwelb_account_pick(proxy_balancer *b,
+                               const proxy_balancer_method *inner,
+                               proxy_worker *chosen, request_rec *r)
+{
+    proxy_worker **workers = (proxy_worker **)b->workers->elts;
+    int i, total = 0;
+
+    if (inner->updatelbstatus) {
+        inner->updatelbstatus(b, chosen, r->server);
+        return;
+    }
+    for (i = 0; i < b->workers->nelts; i++) {
+        if (PROXY_WORKER_IS_USABLE(workers[i])) {
+            workers[i]->s->lbstatus += workers[i]->s->lbfactor;
+            total += workers[i]->s->lbfactor;
+        }
+    }
+    chosen->s->lbstatus -= total;
+}
+
+static const char *const gwelb_source_names[] = {"none", "param", "cookie"};
+
+/* Sets or removes key.  The first write of a main request adds without
+ * looking (nothing set these keys before us); a retry replaces what the
+ * attempt before left, and a subrequest, which starts with a copy of its
+ * parent's environment, replaces the copies. */
+static void gwelb_env(apr_table_t *t, const char *key, const char *val,
+                      int fresh)
+{
+    if (fresh) {
+        if (val)
+            apr_table_addn(t, key, val);
+    } else if (val)
+        apr_table_setn(t, key, val);
+    else
+        apr_table_unset(t, key);
+}
+
+/*
+ * Environment for LogFormat, mod_headers and mod_rewrite (README 4.6), plus
+ * the BALANCER_* session variables stock sticky balancers set.
+ * GWELB_ROUTE_CHANGED: a route was asked for and another member served.
+ * BALANCER_ROUTE_CHANGED keeps its stock meaning, "the lbmethod picked the
+ * member", so a stock Set-Cookie recipe still fires during a migration.
+ */
+void gwelb_set_env(request_rec *r, gwelb_request *rq, const char *served)
+{
+    int fresh = !rq->env_written && !r->main;
+    const gwelb_balancer_conf *bc = rq->conf;
+    const char *requested = rq->requested;
+    apr_table_t *e = r->subprocess_env;
+    int moved = requested && served && strcmp(requested, served);
+    int picked = served && (!requested || moved);
+    const char *sticky = !requested ? NULL
+                         : rq->res.source == GWE_SOURCE_PARAM
+                             ? bc->params[rq->res.param].ptr
+                             : bc->cookie_name;
+
+    gwelb_env(e, "GWELB_ROUTE_SOURCE", gwelb_source_names[rq->res.source],
+              fresh);
+    gwelb_env(e, "GWELB_ROUTE", served && *served ? served : NULL, fresh);
+    gwelb_env(e, "GWELB_REQUESTED_ROUTE", requested, fresh);
+    gwelb_env(e, "GWELB_ROUTE_CHANGED", moved ? "1" : NULL, fresh);
+    gwelb_env(e, "BALANCER_ROUTE_CHANGED", picked ? "1" : NULL, fresh);
+    gwelb_env(e, "BALANCER_SESSION_STICKY", sticky, fresh);
+    gwelb_env(e, "BALANCER_SESSION_ROUTE", requested, fresh);
+    gwelb_env(r->notes, "session-sticky", sticky, fresh);
+    gwelb_env(r->notes, "session-route", requested, fresh);
+    rq->env_written = 1;
+}
+
+static void gwelb_log_decision(request_rec *r, const gwelb_request *rq,
+                               const proxy_worker *chosen, const char *why)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                  GWELB_LOGNO(00101) "%s: source=%s requested=%s member=%s "
+                                     "route=%s%s",
+                  rq->balancer->s->name, gwelb_source_names[rq->res.source],
+                  rq->requested ? rq->requested : "-",
+                  chosen ? chosen->s->name_ex : "-",
+                  rq->served_route ? rq->served_route : "-", why);
+}
+
+/* GWELBStickyForce On, or the stock spelling nofailover=On (README 7.3);
+ * an explicit GWELBStickyForce Off with nofailover=On is refused. */
+static int gwelb_force(const gwelb_balancer_conf *bc, const proxy_balancer *b)
+{
+    return bc->sticky_force == 1 ||
+           (bc->sticky_force == GWELB_UNSET && b->s->sticky_force);
+}
+
+/* balancer-manager can give a running balancer stock stickiness that the
+ * start-up checks refused; say so once per balancer and process. */
+static void gwelb_note_stock_sticky(proxy_balancer *b, request_rec *r)
+{
+    static apr_hash_t *told; /* protected by the balancer's lock */
+
+    if (!*b->s->sticky && !*b->s->sticky_path && !b->s->sticky_separator_set &&
+        !b->s->scolonsep)
+        return;
+    if (PROXY_THREAD_LOCK(b) != APR_SUCCESS)
+        return;
+    if (!told)
+        told = apr_hash_make(r->server->process->pconf);
+    if (!apr_hash_get(told, &b, sizeof(b))) {
+        proxy_balancer **key =
+            apr_palloc(r->server->process->pconf, sizeof(b));
+        *key = b;
+        apr_hash_set(told, key, sizeof(b), key);
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      GWELB_LOGNO(00012) "%s: balancer-manager set stock "
+                                         "stickiness parameters on a GWELB "
+                                         "balancer; mod_gwe_lb keeps routing "
+                                         "by its own directives",
+                      b->s->name);
+    }
+    PROXY_THREAD_UNLOCK(b);
+}
+
+int gwelb_pre_request(proxy_worker **worker, proxy_balancer **balancer,
+                      request_rec *r, proxy_server_conf *conf, char **url)
+{
+    proxy_balancer *b = *balancer;
+    const gwelb_balancer_conf *bc;
+    gwelb_request *rq;
+
+    if (!gwelb_balancers || !apr_hash_count(gwelb_balancers))
+        return DECLINED; /* no GWELB balancer anywhere: cost nothing */
+    if (!b) {
+        if (strncasecmp(*url, GWELB_BALANCER_SCHEME,
+                        sizeof(GWELB_BALANCER_SCHEME) - 1))
+            return DECLINED;
+        b = ap_proxy_get_balancer(r->pool, conf, *url, 1);
+    }
+    /* mod_proxy_balancer reuses a balancer it is handed: no second lookup,
+     * for stock balancers too */
+    *balancer = b;
+    if (!b || !(bc = gwelb_balancer_conf_of(b)))
+        return DECLINED;
+    rq = gwelb_request_of(r, b, bc);
+    gwelb_ensure_wrapped(b, r, conf);
+    gwelb_note_stock_sticky(b, r);
+    if (!rq->extracted)
+        gwelb_extract(r, bc, b, rq);
+    /* A refusal is answered here, before mod_proxy_balancer would wait
+     * out the balancer's timeout= for a member that cannot come
+     * (README 7.5). */
+    if (rq->requested && gwelb_force(bc, b) &&
+        !gwelb_route_member(b, rq->requested, r, 0)) {
+        rq->served = NULL;
+        rq->served_route = NULL;
+        gwelb_set_env(r, rq, NULL);
+        gwelb_log_decision(r, rq, NULL, " (unusable; GWELBStickyForce: 503)");
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    return DECLINED;
+}
+
+/* Our finder runs only as b->lbmethod->finder, so b->lbmethod is one of
+ * our wrappers whenever this is asked. */
+static const proxy_balancer_method *gwelb_inner(proxy_balancer *b)
+{
+    const proxy_balancer_method *m = b->lbmethod;
+
+    return m && m->finder == gwelb_find_member
+               ? ((const gwelb_lbmethod *)m)->inner
+               : m;
+}
+
+/*
+ * The wrapped lbmethod's finder; mod_proxy_balancer calls it with the
+ * balancer's thread lock held, after our pre_request read the route.
+ * Returning NULL makes the balancer answer 503, which is what
+ * GWELBStickyForce On asks for when the member failed in between.
+ */
+proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r)
+{
+    gwelb_request *rq =
+        ap_get_module_config(r->request_config, &gwe_lb_module);
+    const proxy_balancer_method *inner = gwelb_inner(b);
+    const gwelb_balancer_conf *bc;
+    proxy_worker *chosen = NULL;
+    int by_route = 0;
+
+    if (!inner || inner->finder == gwelb_find_member)
+        return NULL;
+    if (!rq || rq->balancer != b) {
+        if (!(bc = gwelb_balancer_conf_of(b)))
+            return inner->finder(b, r);
+        rq = gwelb_request_of(r, b, bc);
+    }
+    bc = rq->conf;
+    if (!rq->extracted)
+        gwelb_extract(r, bc, b, rq);
+    if (rq->requested &&
+        (chosen = gwelb_route_member(b, rq->requested, r, 0))) {
+        gwelb_account_pick(b, inner, chosen, r);
+        by_route = !strcmp(chosen->s->route, rq->requested);
+    } else if (!rq->requested || !gwelb_force(bc, b))
+        chosen = inner->finder(b, r);
+
+    rq->served = chosen;
+    /* the member found by route has exactly the requested route */
+    rq->served_route = !chosen    ? NULL
+                       : by_route ? rq->requested
+                                  : apr_pstrdup(r->pool, chosen->s->route);
+    rq->attempts++;
+    gwelb_set_env(r, rq, rq->served_route);
+    gwelb_log_decision(r, rq, chosen,
+                       chosen ? "" : " (unusable; GWELBStickyForce: 503)");
+    if (bc->cookie_name)
+        gwelb_cookie_for_attempt(r, rq);
+    return chosen;
+}
+
+/*
+ * After the last attempt (ordered before mod_proxy_balancer's, which
+ * answers this RUN_FIRST hook).  When the member answered but
+ * ProxyErrorOverride replaces its error page, the page httpd sends keeps
+ * only r->err_headers_out: the cookie moves there.  When no member
+ * answered, nothing sent and an error status set by mod_proxy, the
+ * variables must not name a member (README 7.6).
+ */
+int gwelb_post_request(proxy_worker *worker, proxy_balancer *balancer,
+                       request_rec *r, proxy_server_conf *conf)
+{
+    gwelb_request *rq =
+        ap_get_module_config(r->request_config, &gwe_lb_module);
+    int overridden;
+
+    if (!rq || !rq->served || r->sent_bodyct)
+        return DECLINED; /* the member's response went out as it was */
+    overridden = apr_table_get(r->notes, "proxy-error-override") != NULL;
+    if (overridden && rq->cookie) {
+        gwelb_drop_cookie(r, r->headers_out, rq->cookie);
+        apr_table_addn(r->err_headers_out, "Set-Cookie", rq->cookie);
+    } else if (!overridden && !r->sent_bodyct && ap_is_HTTP_ERROR(r->status) &&
+               r->status != HTTP_NOT_MODIFIED) {
+        rq->served = NULL;
+        rq->served_route = NULL;
+        rq->cookie = NULL;
+        gwelb_set_env(r, rq, NULL);
+    }
+    return DECLINED;
+}
