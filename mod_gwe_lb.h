@@ -76,6 +76,16 @@ typedef struct gwelb_lbmethod {
     const proxy_balancer_method *inner;
 } gwelb_lbmethod;
 
+/* How the member of an attempt was chosen (README 4.6; counted per member
+ * on server-status). */
+typedef enum {
+    GWELB_PICK_NONE = 0, /* no member chosen (yet) */
+    GWELB_PICK_PARAM,    /* the route of a URL parameter */
+    GWELB_PICK_COOKIE,   /* the route of the route cookie */
+    GWELB_PICK_FALLBACK, /* GWELBFallback: no usable route */
+    GWELB_PICK_LBMETHOD  /* the balancer's own lbmethod */
+} gwelb_pick;
+
 /* What one request has learnt so far; lives in r->request_config. */
 typedef struct gwelb_request {
     proxy_balancer *balancer; /* the GWELB balancer it goes through */
@@ -87,6 +97,7 @@ typedef struct gwelb_request {
     proxy_worker *served;     /* member chosen by the last attempt; NULL
                                  once no member answered */
     const char *served_route; /* its route when chosen (shm may change) */
+    gwelb_pick picked;        /* how `served` was chosen */
     int attempts;             /* finder calls so far (retry loop) */
     int env_written;          /* gwelb_set_env ran for this request */
     const char *cookie;       /* the Set-Cookie line put in headers_out */

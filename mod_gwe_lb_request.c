@@ -354,12 +354,16 @@ proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r)
     bc = rq->conf;
     if (!rq->extracted)
         gwelb_extract(r, bc, b, rq);
+    rq->picked = GWELB_PICK_NONE;
     if (rq->requested &&
         (chosen = gwelb_route_member(b, rq->requested, r, 0))) {
         gwelb_account_pick(b, inner, chosen, r);
         by_route = !strcmp(chosen->s->route, rq->requested);
+        rq->picked = rq->res.source == GWE_SOURCE_PARAM ? GWELB_PICK_PARAM
+                                                        : GWELB_PICK_COOKIE;
     } else if (!rq->requested || !gwelb_force(bc, b))
-        chosen = inner->finder(b, r);
+        rq->picked = (chosen = inner->finder(b, r)) ? GWELB_PICK_LBMETHOD
+                                                    : GWELB_PICK_NONE;
 
     rq->served = chosen;
     /* the member found by route has exactly the requested route */
