@@ -38,12 +38,78 @@ APR_OPTIONAL_FN_TYPE(ap_proxy_retry_worker) * gwelb_retry_worker;
 /* The lbmethod wrappers                                                    */
 /* ======================================================================== */
 
+/*
+ * The request path finds a balancer's configuration by the balancer's
+ * address in an open-addressing table built from gwelb_balancers in
+ * post_config: a multiply and a compare or two, where apr_hash_get costs
+ * ~150 instructions on every request (issue 12).
+ */
+typedef struct gwelb_conf_slot {
+    const proxy_balancer *balancer; /* NULL: empty slot */
+    gwelb_balancer_conf *conf;
+} gwelb_conf_slot;
+
+static gwelb_conf_slot *gwelb_index; /* gwelb_index_mask + 1 slots */
+static size_t gwelb_index_mask;
+
+static size_t gwelb_slot_of(const proxy_balancer *b)
+{
+    uint64_t x = (uint64_t)(uintptr_t)b;
+
+    return (size_t)((x * UINT64_C(0x9E3779B97F4A7C15)) >> 32) &
+           gwelb_index_mask;
+}
+
+/* The table lives in pconf: gone with it at a restart. */
+static apr_status_t gwelb_drop_index(void *unused)
+{
+    gwelb_index = NULL;
+    return APR_SUCCESS;
+}
+
+/* At most half full, so a probe ends at an empty slot soon. */
+static void gwelb_build_index(apr_pool_t *p)
+{
+    size_t size = 8;
+    apr_hash_index_t *hi;
+
+    gwelb_index = NULL;
+    if (!gwelb_balancers || !apr_hash_count(gwelb_balancers))
+        return;
+    while (size < 2 * (size_t)apr_hash_count(gwelb_balancers))
+        size *= 2;
+    gwelb_index = apr_pcalloc(p, size * sizeof(*gwelb_index));
+    gwelb_index_mask = size - 1;
+    apr_pool_cleanup_register(p, NULL, gwelb_drop_index,
+                              apr_pool_cleanup_null);
+    for (hi = apr_hash_first(p, gwelb_balancers); hi; hi = apr_hash_next(hi)) {
+        const void *key;
+        void *conf;
+        size_t i;
+
+        apr_hash_this(hi, &key, NULL, &conf);
+        for (i = gwelb_slot_of(*(proxy_balancer *const *)key);
+             gwelb_index[i].balancer; i = (i + 1) & gwelb_index_mask)
+            ;
+        gwelb_index[i].balancer = *(proxy_balancer *const *)key;
+        gwelb_index[i].conf = conf;
+    }
+}
+
 /* The configuration of a balancer a request goes through; NULL when the
  * balancer has no GWELB directives. */
 gwelb_balancer_conf *gwelb_balancer_conf_of(const proxy_balancer *b)
 {
-    return gwelb_balancers ? apr_hash_get(gwelb_balancers, &b, sizeof(b))
-                           : NULL;
+    size_t i;
+
+    if (!gwelb_index) /* before post_config */
+        return gwelb_balancers ? apr_hash_get(gwelb_balancers, &b, sizeof(b))
+                               : NULL;
+    for (i = gwelb_slot_of(b); gwelb_index[i].balancer;
+         i = (i + 1) & gwelb_index_mask)
+        if (gwelb_index[i].balancer == b)
+            return gwelb_index[i].conf;
+    return NULL;
 }
 
 /* One wrapper per lbmethod provider, so any lbmethod the balancer has, or
@@ -98,6 +164,7 @@ static int gwelb_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *main_s)
 {
     gwelb_build_wrappers(pconf);
+    gwelb_build_index(pconf);
     gwelb_retry_worker = APR_RETRIEVE_OPTIONAL_FN(ap_proxy_retry_worker);
     return OK;
 }

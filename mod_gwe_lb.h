@@ -46,6 +46,11 @@ typedef struct gwelb_balancer_conf {
     gwe_cookie_attrs cookie; /* its attributes */
     const char *cookie_arg;  /* raw argument, to spot a conflicting repeat */
 
+    /* Set-Cookie bytes after the route, without and with TLS; made once
+     * the configuration is final (gwelb_cookie_prepare), not per request */
+    const char *cookie_attrs[2];
+    size_t cookie_attrs_len[2];
+
     int separator;         /* GWELBRouteSeparator; default '.' */
     int sticky_force;      /* GWELBStickyForce; default Off */
     int cookie_from_param; /* GWELBCookieFromParam; default On */
@@ -143,6 +148,7 @@ int gwelb_post_request(proxy_worker *worker, proxy_balancer *balancer,
 void gwelb_set_env(request_rec *r, gwelb_request *rq, const char *served);
 
 /* mod_gwe_lb_cookie.c */
+void gwelb_cookie_prepare(apr_pool_t *p, gwelb_balancer_conf *bc);
 void gwelb_cookie_for_attempt(request_rec *r, gwelb_request *rq);
 void gwelb_drop_cookie(request_rec *r, apr_table_t *t, const char *cookie);
 apr_status_t gwelb_tunnel_filter(ap_filter_t *f, apr_bucket_brigade *bb);

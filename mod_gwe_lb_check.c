@@ -263,6 +263,7 @@ static void gwelb_bind_server(gwelb_checks *ck, server_rec *s)
         APR_ARRAY_PUSH(cookies, proxy_balancer *) = b;
         APR_ARRAY_PUSH(cookies, gwelb_balancer_conf *) = bc;
     bind:
+        gwelb_cookie_prepare(ck->pconf, bc);
         key = apr_palloc(ck->pconf, sizeof(*key));
         *key = b;
         apr_hash_set(gwelb_balancers, key, sizeof(*key), bc);

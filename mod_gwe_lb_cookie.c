@@ -36,23 +36,39 @@ static int gwelb_needs_cookie(const gwelb_request *rq)
     return !rq->cookie_route || strcmp(rq->cookie_route, rq->served_route);
 }
 
-/* "NAME=.route; attributes" for the member that served. */
+/* Called for every balancer's final configuration (check_config). */
+void gwelb_cookie_prepare(apr_pool_t *p, gwelb_balancer_conf *bc)
+{
+    int tls;
+
+    if (!bc->cookie_name)
+        return;
+    for (tls = 0; tls <= 1; tls++) {
+        size_t len = gwe_set_cookie_attrs_build(NULL, 0, &bc->cookie, tls);
+        char *v = apr_palloc(p, len + 1);
+
+        gwe_set_cookie_attrs_build(v, len + 1, &bc->cookie, tls);
+        bc->cookie_attrs[tls] = v;
+        bc->cookie_attrs_len[tls] = len;
+    }
+}
+
+/* "NAME=.route; attributes" for the member that served, measured and
+ * written straight into the pool. */
 static const char *gwelb_cookie_value(request_rec *r, const gwelb_request *rq)
 {
     const gwelb_balancer_conf *bc = rq->conf;
-    int tls = ap_ssl_conn_is_ssl(r->connection);
+    int tls = ap_ssl_conn_is_ssl(r->connection) ? 1 : 0;
     size_t nlen = strlen(bc->cookie_name), rlen = strlen(rq->served_route);
-    char buf[512], *v;
-    size_t len = gwe_set_cookie_build(buf, sizeof(buf), bc->cookie_name, nlen,
-                                      gwelb_separator(bc), rq->served_route,
-                                      rlen, &bc->cookie, tls);
+    char sep = gwelb_separator(bc);
+    size_t len = gwe_set_cookie_line(
+        NULL, 0, bc->cookie_name, nlen, sep, rq->served_route, rlen,
+        bc->cookie_attrs[tls], bc->cookie_attrs_len[tls]);
+    char *v = apr_palloc(r->pool, len + 1);
 
-    if (len < sizeof(buf)) /* built in one pass: the usual case */
-        return apr_pstrmemdup(r->pool, buf, len);
-    v = apr_palloc(r->pool, len + 1);
-    gwe_set_cookie_build(v, len + 1, bc->cookie_name, nlen,
-                         gwelb_separator(bc), rq->served_route, rlen,
-                         &bc->cookie, tls);
+    gwe_set_cookie_line(v, len + 1, bc->cookie_name, nlen, sep,
+                        rq->served_route, rlen, bc->cookie_attrs[tls],
+                        bc->cookie_attrs_len[tls]);
     return v;
 }
 

@@ -35,27 +35,38 @@ static gwelb_request *gwelb_request_of(request_rec *r, proxy_balancer *b,
     return rq;
 }
 
-typedef struct {
-    gwe_slice *v;
-    int n, cap;
-    apr_pool_t *pool; /* for requests with more lines than the stack has */
-} gwelb_cookie_lines;
-
-/* Every Cookie line, in order (README 4.2). */
-static int gwelb_collect_cookie(void *ctx, const char *key, const char *val)
+/*
+ * Every Cookie line, in order (README 4.2): one pass over the request's
+ * headers, where apr_table_do costs a callback per line.  lines holds
+ * `cap` slices; a request with more lines gets a pool array.
+ */
+static size_t gwelb_cookie_lines(request_rec *r, gwe_slice **lines, size_t cap)
 {
-    gwelb_cookie_lines *cl = ctx;
+    const apr_array_header_t *h = apr_table_elts(r->headers_in);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)h->elts;
+    gwe_slice *v = *lines;
+    size_t n = 0;
+    int i;
 
-    if (cl->n == cl->cap) {
-        gwe_slice *v = apr_palloc(cl->pool, 2 * cl->cap * sizeof(*v));
-        memcpy(v, cl->v, cl->n * sizeof(*v));
-        cl->v = v;
-        cl->cap *= 2;
+    for (i = 0; i < h->nelts; i++) {
+        const char *k = e[i].key;
+
+        /* the first byte rules out nearly every other header */
+        if (!k || (k[0] != 'C' && k[0] != 'c') || strcasecmp(k, "Cookie") ||
+            !e[i].val)
+            continue;
+        if (n == cap) {
+            gwe_slice *more = apr_palloc(r->pool, 2 * cap * sizeof(*more));
+            memcpy(more, v, n * sizeof(*v));
+            v = more;
+            cap *= 2;
+        }
+        v[n].ptr = e[i].val;
+        v[n].len = strlen(e[i].val);
+        n++;
     }
-    cl->v[cl->n].ptr = val;
-    cl->v[cl->n].len = strlen(val);
-    cl->n++;
-    return 1;
+    *lines = v;
+    return n;
 }
 
 /*
@@ -79,8 +90,8 @@ static void gwelb_extract(request_rec *r, const gwelb_balancer_conf *bc,
                           proxy_balancer *b, gwelb_request *rq)
 {
     gwe_slice on_stack[GWELB_ROUTES_ON_STACK], lines[8];
-    gwe_slice *routes = on_stack;
-    gwelb_cookie_lines cl = {lines, 0, 8, r->pool};
+    gwe_slice *routes = on_stack, *cookies = lines;
+    size_t ncookies = 0;
     proxy_worker **workers = (proxy_worker **)b->workers->elts;
     gwe_sticky_result *res = &rq->res;
     gwe_sticky_conf sc;
@@ -95,13 +106,13 @@ static void gwelb_extract(request_rec *r, const gwelb_balancer_conf *bc,
             strnlen(workers[i]->s->route, sizeof(workers[i]->s->route));
     }
     if (bc->cookie_name)
-        apr_table_do(gwelb_collect_cookie, &cl, r->headers_in, "Cookie", NULL);
+        ncookies = gwelb_cookie_lines(r, &cookies, 8);
     sc.params = bc->params;
     sc.nparams = bc->nparams > 0 ? (size_t)bc->nparams : 0;
     sc.cookie.ptr = bc->cookie_name;
     sc.cookie.len = bc->cookie_name ? strlen(bc->cookie_name) : 0;
     sc.separator = gwelb_separator(bc);
-    gwe_sticky_extract(&sc, url, strlen(url), cl.v, (size_t)cl.n, routes,
+    gwe_sticky_extract(&sc, url, strlen(url), cookies, ncookies, routes,
                        (size_t)n, res);
 
     rq->extracted = 1;
@@ -213,6 +224,7 @@ void gwelb_set_env(request_rec *r, gwelb_request *rq, const char *served)
     apr_table_t *e = r->subprocess_env;
     int moved = requested && served && strcmp(requested, served);
     int picked = served && (!requested || moved);
+    int ajp = rq->served && !strncmp(rq->served->s->scheme, "ajp", 3);
     const char *sticky = !requested ? NULL
                          : rq->res.source == GWE_SOURCE_PARAM
                              ? bc->params[rq->res.param].ptr
@@ -226,8 +238,12 @@ void gwelb_set_env(request_rec *r, gwelb_request *rq, const char *served)
     gwelb_env(e, "BALANCER_ROUTE_CHANGED", picked ? "1" : NULL, fresh);
     gwelb_env(e, "BALANCER_SESSION_STICKY", sticky, fresh);
     gwelb_env(e, "BALANCER_SESSION_ROUTE", requested, fresh);
-    gwelb_env(r->notes, "session-sticky", sticky, fresh);
-    gwelb_env(r->notes, "session-route", requested, fresh);
+    /* The notes' one reader is mod_proxy_ajp, which passes the route to
+     * an AJP member (its jvmRoute); other members are spared the writes. */
+    if (ajp || !fresh) {
+        gwelb_env(r->notes, "session-sticky", ajp ? sticky : NULL, fresh);
+        gwelb_env(r->notes, "session-route", ajp ? requested : NULL, fresh);
+    }
     rq->env_written = 1;
 }
 

@@ -44,16 +44,11 @@ static void put_route(writer *w, const char *route, size_t len)
                                 w->buf ? SIZE_MAX : 0);
 }
 
-static void build(writer *w, const char *name, size_t name_len, char sep,
-                  const char *route, size_t route_len,
-                  const gwe_cookie_attrs *a, int is_tls)
+/* "; Path=P[; Domain=D]..." : everything after the value. */
+static void build_attrs(writer *w, const gwe_cookie_attrs *a, int is_tls)
 {
     int secure = a->secure == GWE_ON || (a->secure == GWE_AUTO && is_tls);
 
-    put(w, name, name_len);
-    put(w, "=", 1);
-    put(w, &sep, 1);
-    put_route(w, route, route_len);
     put_lit(w, "; Path=");
     if (a->path.len > 0)
         put(w, a->path.ptr, a->path.len);
@@ -91,6 +86,64 @@ static void build(writer *w, const char *name, size_t name_len, char sep,
     }
     if (a->partitioned == GWE_ON && secure)
         put_lit(w, "; Partitioned");
+}
+
+static void build_line(writer *w, const char *name, size_t name_len, char sep,
+                       const char *route, size_t route_len, const char *attrs,
+                       size_t attrs_len)
+{
+    put(w, name, name_len);
+    put(w, "=", 1);
+    put(w, &sep, 1);
+    put_route(w, route, route_len);
+    put(w, attrs, attrs_len);
+}
+
+size_t gwe_set_cookie_attrs_build(char *out, size_t cap,
+                                  const gwe_cookie_attrs *a, int is_tls)
+{
+    gwe_cookie_attrs defaults;
+    writer w = {NULL, 0};
+
+    if (a == NULL) {
+        gwe_cookie_attrs_init(&defaults);
+        a = &defaults;
+    }
+    build_attrs(&w, a, is_tls);
+    if (out == NULL || cap <= w.len)
+        return w.len;
+    w.buf = out;
+    w.len = 0;
+    build_attrs(&w, a, is_tls);
+    out[w.len] = '\0';
+    return w.len;
+}
+
+size_t gwe_set_cookie_line(char *out, size_t cap, const char *name,
+                           size_t name_len, char sep, const char *route,
+                           size_t route_len, const char *attrs,
+                           size_t attrs_len)
+{
+    writer w = {NULL, 0};
+
+    /* only the route needs a pass of its own to be measured */
+    w.len = name_len + 2 + gwe_cookie_encode(route, route_len, NULL, 0) +
+            attrs_len;
+    if (out == NULL || cap <= w.len)
+        return w.len;
+    w.buf = out;
+    w.len = 0;
+    build_line(&w, name, name_len, sep, route, route_len, attrs, attrs_len);
+    out[w.len] = '\0';
+    return w.len;
+}
+
+static void build(writer *w, const char *name, size_t name_len, char sep,
+                  const char *route, size_t route_len,
+                  const gwe_cookie_attrs *a, int is_tls)
+{
+    build_line(w, name, name_len, sep, route, route_len, "", 0);
+    build_attrs(w, a, is_tls);
 }
 
 size_t gwe_set_cookie_build(char *out, size_t cap, const char *name,

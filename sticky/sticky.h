@@ -248,6 +248,21 @@ size_t gwe_set_cookie_build(char *out, size_t cap, const char *name,
                             int is_tls);
 
 /*
+ * The same value in two steps, for a caller that issues many cookies with
+ * one set of attributes: gwe_set_cookie_attrs_build writes the part after
+ * the route ("; Path=P..." as above) once, gwe_set_cookie_line writes
+ * NAME=<sep><encoded route> followed by those attrs bytes.  Together they
+ * give exactly gwe_set_cookie_build's bytes.  Both return the length
+ * (without NUL) and write it and a terminating NUL only if cap > length.
+ */
+size_t gwe_set_cookie_attrs_build(char *out, size_t cap,
+                                  const gwe_cookie_attrs *a, int is_tls);
+size_t gwe_set_cookie_line(char *out, size_t cap, const char *name,
+                           size_t name_len, char sep, const char *route,
+                           size_t route_len, const char *attrs,
+                           size_t attrs_len);
+
+/*
  * gwe_status_line_end - where a header line can go into a response head
  * that a tunnel copies byte for byte (mod_proxy_wstunnel's 101).
  *

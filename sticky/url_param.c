@@ -65,8 +65,9 @@ static const char *first_hit(const char *path, const char *path_end,
                              const char *end, const char *limit,
                              const gwe_slice *name, gwe_slice *value)
 {
-    int in_path_ok = !crosses(name, ";/?=");
-    int in_query_ok = !crosses(name, "&;=");
+    /* -1: not computed yet; a name valid for GWELBStickyParam crosses
+     * nothing, so they are worked out only at a hit, not per request */
+    int in_path_ok = -1, in_query_ok = -1;
     const char *s, *v;
     size_t nl = name->len;
 
@@ -89,6 +90,8 @@ static const char *first_hit(const char *path, const char *path_end,
         /* In the path, "name=" ends before the query: the name holds no '?'
          * (in_path_ok) and '=' is not '?'. */
         if (s < path_end) {
+            if (in_path_ok < 0)
+                in_path_ok = !crosses(name, ";/?=");
             if (!in_path_ok || s == path || s[-1] != ';')
                 continue;
             value->ptr = v;
@@ -96,6 +99,8 @@ static const char *first_hit(const char *path, const char *path_end,
             return s;
         }
         /* s == path_end is the '?' itself, never a parameter start */
+        if (in_query_ok < 0)
+            in_query_ok = !crosses(name, "&;=");
         if (!in_query_ok || s == path_end ||
             !(s == path_end + 1 || s[-1] == '&' || s[-1] == ';'))
             continue;

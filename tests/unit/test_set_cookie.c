@@ -230,6 +230,26 @@ START_TEST(build_row_test)
     ck_assert_msg(n == wlen && strcmp(out, r->want) == 0,
                   "%s:\n got  \"%s\"\n want \"%s\"", r->name, out, r->want);
     ck_assert_msg(out[wlen + 1] == '#', "%s: wrote past the NUL", r->name);
+    {
+        /* the two-step form gives the same bytes, with the same room rule */
+        char attrs[512];
+        size_t alen =
+            gwe_set_cookie_attrs_build(attrs, sizeof attrs, &a, r->is_tls);
+
+        ck_assert_uint_lt(alen, sizeof attrs);
+        memset(out, '#', sizeof out);
+        n = gwe_set_cookie_line(out, wlen, cname, strlen(cname), sep, route,
+                                r->route.n, attrs, alen);
+        ck_assert_msg(n == wlen && out[0] == '#',
+                      "%s: line wrote without room for the NUL", r->name);
+        n = gwe_set_cookie_line(out, wlen + 1, cname, strlen(cname), sep,
+                                route, r->route.n, attrs, alen);
+        ck_assert_msg(n == wlen && strcmp(out, r->want) == 0,
+                      "%s (two steps):\n got  \"%s\"\n want \"%s\"", r->name,
+                      out, r->want);
+        ck_assert_msg(out[wlen + 1] == '#', "%s: line wrote past the NUL",
+                      r->name);
+    }
     guard_release(&g);
 }
 END_TEST
@@ -331,9 +351,10 @@ START_TEST(head_row_test)
 
     guard_init(&g);
     d = guard_dup(&g, head_rows[_i].data, head_rows[_i].len);
-    ck_assert_msg(gwe_status_line_end(d, head_rows[_i].len,
-                                      head_rows[_i].first) == head_rows[_i].want,
-                  "%s", head_rows[_i].why);
+    ck_assert_msg(
+        gwe_status_line_end(d, head_rows[_i].len, head_rows[_i].first) ==
+            head_rows[_i].want,
+        "%s", head_rows[_i].why);
     guard_release(&g);
 }
 END_TEST
