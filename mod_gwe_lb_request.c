@@ -98,6 +98,19 @@ static void gwelb_extract(request_rec *r, const gwelb_balancer_conf *bc,
     const char *url = gwelb_request_url(r);
     int i, n = b->workers->nelts;
 
+    size_t url_len = strlen(url);
+
+    if (bc->cookie_name)
+        ncookies = gwelb_cookie_lines(r, &cookies, 8);
+    /* Nothing to look in (a new visitor, most often): no route, and no
+     * need to gather the members' routes. */
+    if (!ncookies && (bc->nparams <= 0 || !gwe_url_has_params(url, url_len))) {
+        res->source = GWE_SOURCE_NONE;
+        res->route = res->param = res->cookie_route = -1;
+        rq->extracted = 1;
+        rq->cookie_route = rq->requested = NULL;
+        return;
+    }
     if (n > GWELB_ROUTES_ON_STACK)
         routes = apr_palloc(r->pool, n * sizeof(*routes));
     for (i = 0; i < n; i++) {
@@ -105,15 +118,13 @@ static void gwelb_extract(request_rec *r, const gwelb_balancer_conf *bc,
         routes[i].len =
             strnlen(workers[i]->s->route, sizeof(workers[i]->s->route));
     }
-    if (bc->cookie_name)
-        ncookies = gwelb_cookie_lines(r, &cookies, 8);
     sc.params = bc->params;
     sc.nparams = bc->nparams > 0 ? (size_t)bc->nparams : 0;
     sc.cookie.ptr = bc->cookie_name;
     sc.cookie.len = bc->cookie_name ? strlen(bc->cookie_name) : 0;
     sc.separator = gwelb_separator(bc);
-    gwe_sticky_extract(&sc, url, strlen(url), cookies, ncookies, routes,
-                       (size_t)n, res);
+    gwe_sticky_extract(&sc, url, url_len, cookies, ncookies, routes, (size_t)n,
+                       res);
 
     rq->extracted = 1;
     rq->cookie_route =

@@ -131,6 +131,16 @@ size_t gwe_set_cookie_line(char *out, size_t cap, const char *name,
             attrs_len;
     if (out == NULL || cap <= w.len)
         return w.len;
+    /* a route that needs no escape (every sane one) is copied as it is */
+    if (w.len == name_len + 2 + route_len + attrs_len) {
+        memcpy(out, name, name_len);
+        out[name_len] = '=';
+        out[name_len + 1] = sep;
+        memcpy(out + name_len + 2, route, route_len);
+        memcpy(out + name_len + 2 + route_len, attrs, attrs_len);
+        out[w.len] = '\0';
+        return w.len;
+    }
     w.buf = out;
     w.len = 0;
     build_line(&w, name, name_len, sep, route, route_len, attrs, attrs_len);

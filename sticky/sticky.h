@@ -57,6 +57,11 @@ typedef struct gwe_slice {
 int gwe_url_param_find(const char *url, size_t len, const gwe_slice *names,
                        size_t n, gwe_slice *value);
 
+/* 0 when url holds neither '?' nor ';': then no parameter can be found in
+ * it (gwe_url_param_find returns -1 for every name), and a caller can skip
+ * the work of looking. */
+int gwe_url_has_params(const char *url, size_t len);
+
 /* ------------------------------------------------------------------------ */
 /* Cookie header (README 4.2)                                                */
 /* ------------------------------------------------------------------------ */

@@ -143,6 +143,11 @@ int gwe_url_param_find(const char *url, size_t len, const gwe_slice *names,
     return idx;
 }
 
+int gwe_url_has_params(const char *url, size_t len)
+{
+    return url != NULL && gwe_find2(url, url + len, '?', ';') < url + len;
+}
+
 int gwe_param_name_valid(const char *name, size_t len)
 {
     size_t i;

@@ -256,6 +256,10 @@ START_TEST(url_param_row)
     idx = gwe_url_param_find(u, url.n, names, n, &v);
     ck_assert_msg(idx == r->want, "%s: index %d, want %d", r->name, idx,
                   r->want);
+    /* the module skips the search when this says there is nothing */
+    ck_assert_msg(idx < 0 || gwe_url_has_params(u, url.n),
+                  "%s: found a parameter gwe_url_has_params ruled out",
+                  r->name);
     if (r->want >= 0) {
         ck_assert_msg(v.ptr >= u && v.ptr + v.len <= u + url.n,
                       "%s: value outside the URL", r->name);
@@ -341,6 +345,19 @@ START_TEST(param_name_row)
 }
 END_TEST
 
+/* '?' or ';' anywhere, and only those, can start a parameter. */
+START_TEST(has_params)
+{
+    ck_assert_int_eq(gwe_url_has_params(NULL, 0), 0);
+    ck_assert_int_eq(gwe_url_has_params("", 0), 0);
+    ck_assert_int_eq(gwe_url_has_params("/a/b&alias=x.n1", 15), 0);
+    ck_assert_int_eq(gwe_url_has_params("/?", 2), 1);
+    ck_assert_int_eq(gwe_url_has_params("/a;alias=x.n1", 13), 1);
+    /* the length bounds the look: a '?' past it is not seen */
+    ck_assert_int_eq(gwe_url_has_params("/a?b", 2), 0);
+}
+END_TEST
+
 Suite *suite_url_param(void)
 {
     Suite *s = suite_create("url_param");
@@ -348,6 +365,7 @@ Suite *suite_url_param(void)
     TCase *tl = tcase_create("value lengths");
 
     tcase_add_loop_test(tc, url_param_row, 0, (int)NELEMS(rows));
+    tcase_add_test(tc, has_params);
     tcase_add_loop_test(tl, value_length_row, 0, 2 * LEN_ROWS);
     tcase_add_loop_test(tl, param_name_row, 0, (int)NELEMS(name_rows));
     suite_add_tcase(s, tc);
