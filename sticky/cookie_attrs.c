@@ -11,7 +11,9 @@
 #include "chars.h"
 
 #define DIRECTIVE "GWELBRouteCookie"
-#define KEYS "path, domain, secure, httponly, samesite, max-age, partitioned"
+#define KEYS                                                                  \
+    "path, domain, secure, httponly, samesite, max-age, partitioned, "        \
+    "maxidle, maxlife, opaque, indirect, nocache, issue, legacy"
 #define MAX_AGE_MAX 2147483647L /* the largest delta-seconds browsers keep */
 #define QUOTE_MAX 64            /* bytes of a bad value quoted in errors */
 
@@ -22,7 +24,14 @@ enum {
     ATTR_HTTPONLY = 1u << 3,
     ATTR_SAMESITE = 1u << 4,
     ATTR_MAX_AGE = 1u << 5,
-    ATTR_PARTITIONED = 1u << 6
+    ATTR_PARTITIONED = 1u << 6,
+    ATTR_MAXIDLE = 1u << 7,
+    ATTR_MAXLIFE = 1u << 8,
+    ATTR_OPAQUE = 1u << 9,
+    ATTR_INDIRECT = 1u << 10,
+    ATTR_NOCACHE = 1u << 11,
+    ATTR_ISSUE = 1u << 12,
+    ATTR_LEGACY = 1u << 13
 };
 
 void gwe_cookie_attrs_init(gwe_cookie_attrs *a)
@@ -36,6 +45,13 @@ void gwe_cookie_attrs_init(gwe_cookie_attrs *a)
     a->samesite = GWE_SAMESITE_UNSET;
     a->max_age = 0;
     a->partitioned = GWE_OFF;
+    a->maxidle = 0;
+    a->maxlife = 0;
+    a->opaque = GWE_OFF;
+    a->indirect = GWE_OFF;
+    a->nocache = GWE_OFF;
+    a->issue = GWE_ON;
+    a->legacy = GWE_OFF;
     a->set = 0;
 }
 
@@ -214,8 +230,8 @@ static int parse_samesite(gwe_cookie_attrs *a, const char *v, size_t n)
     return 0;
 }
 
-/* Decimal digits only (no sign, no spaces), 1 .. MAX_AGE_MAX. */
-static int parse_max_age(gwe_cookie_attrs *a, const char *v, size_t n)
+/* Decimal digits only (no sign, no spaces), 1 .. max. */
+static int parse_seconds(long *out, const char *v, size_t n, long max)
 {
     long s = 0;
     size_t i;
@@ -226,12 +242,59 @@ static int parse_max_age(gwe_cookie_attrs *a, const char *v, size_t n)
         if (!gwe_is_digit((unsigned char)v[i]))
             return -1;
         s = s * 10 + (v[i] - '0');
-        if (s > MAX_AGE_MAX)
+        if (s > max)
             return -1;
     }
     if (s == 0)
         return -1;
-    a->max_age = s;
+    *out = s;
+    return 0;
+}
+
+static int parse_max_age(gwe_cookie_attrs *a, const char *v, size_t n)
+{
+    return parse_seconds(&a->max_age, v, n, MAX_AGE_MAX);
+}
+
+static int parse_maxidle(gwe_cookie_attrs *a, const char *v, size_t n)
+{
+    return parse_seconds(&a->maxidle, v, n, GWE_COOKIE_AGE_MAX);
+}
+
+static int parse_maxlife(gwe_cookie_attrs *a, const char *v, size_t n)
+{
+    return parse_seconds(&a->maxlife, v, n, GWE_COOKIE_AGE_MAX);
+}
+
+static int parse_opaque(gwe_cookie_attrs *a, const char *v, size_t n)
+{
+    return parse_switch(&a->opaque, v, n, 0);
+}
+
+static int parse_indirect(gwe_cookie_attrs *a, const char *v, size_t n)
+{
+    return parse_switch(&a->indirect, v, n, 0);
+}
+
+static int parse_nocache(gwe_cookie_attrs *a, const char *v, size_t n)
+{
+    return parse_switch(&a->nocache, v, n, 0);
+}
+
+static int parse_issue(gwe_cookie_attrs *a, const char *v, size_t n)
+{
+    return parse_switch(&a->issue, v, n, 0);
+}
+
+/* accept | refuse, kept as ON | OFF */
+static int parse_legacy(gwe_cookie_attrs *a, const char *v, size_t n)
+{
+    if (gwe_ieq(v, n, "accept"))
+        a->legacy = GWE_ON;
+    else if (gwe_ieq(v, n, "refuse"))
+        a->legacy = GWE_OFF;
+    else
+        return -1;
     return 0;
 }
 
@@ -267,6 +330,15 @@ static const attr_def attr_defs[] = {
     {"max-age", ATTR_MAX_AGE, parse_max_age,
      "a number of seconds from 1 to 2147483647"},
     {"partitioned", ATTR_PARTITIONED, parse_partitioned, "on or off"},
+    {"maxidle", ATTR_MAXIDLE, parse_maxidle,
+     "a number of seconds from 1 to 315360000 (ten years)"},
+    {"maxlife", ATTR_MAXLIFE, parse_maxlife,
+     "a number of seconds from 1 to 315360000 (ten years)"},
+    {"opaque", ATTR_OPAQUE, parse_opaque, "on or off"},
+    {"indirect", ATTR_INDIRECT, parse_indirect, "on or off"},
+    {"nocache", ATTR_NOCACHE, parse_nocache, "on or off"},
+    {"issue", ATTR_ISSUE, parse_issue, "on or off"},
+    {"legacy", ATTR_LEGACY, parse_legacy, "accept or refuse"},
 };
 
 /* 1 if attribute bit holds the same value in a and b. */
@@ -297,6 +369,20 @@ static int same_value(const gwe_cookie_attrs *a, const gwe_cookie_attrs *b,
         return a->samesite == b->samesite;
     case ATTR_MAX_AGE:
         return a->max_age == b->max_age;
+    case ATTR_MAXIDLE:
+        return a->maxidle == b->maxidle;
+    case ATTR_MAXLIFE:
+        return a->maxlife == b->maxlife;
+    case ATTR_OPAQUE:
+        return a->opaque == b->opaque;
+    case ATTR_INDIRECT:
+        return a->indirect == b->indirect;
+    case ATTR_NOCACHE:
+        return a->nocache == b->nocache;
+    case ATTR_ISSUE:
+        return a->issue == b->issue;
+    case ATTR_LEGACY:
+        return a->legacy == b->legacy;
     default:
         return a->partitioned == b->partitioned;
     }
@@ -317,9 +403,28 @@ static void msg_value(msg *m, const gwe_cookie_attrs *a, unsigned bit)
         msg_quoted(m, a->domain.ptr, a->domain.len);
         return;
     case ATTR_MAX_AGE:
-        i = gwe_decimal(d, a->max_age);
+    case ATTR_MAXIDLE:
+    case ATTR_MAXLIFE:
+        i = gwe_decimal(d, bit == ATTR_MAX_AGE   ? a->max_age
+                           : bit == ATTR_MAXIDLE ? a->maxidle
+                                                 : a->maxlife);
         msg_quoted(m, d + i, GWE_DECIMAL_MAX - i);
         return;
+    case ATTR_OPAQUE:
+        word = switch_name(a->opaque);
+        break;
+    case ATTR_INDIRECT:
+        word = switch_name(a->indirect);
+        break;
+    case ATTR_NOCACHE:
+        word = switch_name(a->nocache);
+        break;
+    case ATTR_ISSUE:
+        word = switch_name(a->issue);
+        break;
+    case ATTR_LEGACY:
+        word = a->legacy == GWE_ON ? "accept" : "refuse";
+        break;
     case ATTR_SECURE:
         word = switch_name(a->secure);
         break;
@@ -411,6 +516,33 @@ int gwe_cookie_attrs_check(const gwe_cookie_attrs *a, char *err, size_t errcap)
                 DIRECTIVE ": partitioned=on needs secure=on or "
                           "secure=auto; browsers drop a Partitioned cookie "
                           "without Secure");
+        return -1;
+    }
+    return 0;
+}
+
+int gwe_cookie_attrs_check_keys(const gwe_cookie_attrs *a, size_t nkeys,
+                                char *err, size_t errcap)
+{
+    const char *need = a->maxidle            ? "maxidle"
+                       : a->maxlife          ? "maxlife"
+                       : a->opaque == GWE_ON ? "opaque=on"
+                                             : NULL;
+    msg m;
+
+    msg_init(&m, err, errcap);
+    if (a->issue == GWE_OFF && (nkeys || need)) {
+        msg_str(&m, DIRECTIVE ": issue=off cannot be combined with ");
+        msg_str(&m, nkeys ? "GWELBCookieKey" : need);
+        msg_str(&m, ": the members set the cookie, so the load balancer "
+                    "cannot sign or date it");
+        return -1;
+    }
+    if (need && !nkeys) {
+        msg_str(&m, DIRECTIVE ": ");
+        msg_str(&m, need);
+        msg_str(&m, " needs GWELBCookieKey: only a signed cookie carries "
+                    "dates and hides its route");
         return -1;
     }
     return 0;

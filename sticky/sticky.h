@@ -197,8 +197,19 @@ typedef struct gwe_cookie_attrs {
     enum gwe_samesite samesite;  /* default UNSET: attribute left out */
     long max_age;                /* seconds; 0: session cookie */
     enum gwe_switch partitioned; /* default OFF */
-    unsigned set; /* bit per attribute given, for "given twice" */
+    /* the hardened cookie (README 4.8) */
+    long maxidle;             /* seconds; 0: no limit (needs a key) */
+    long maxlife;             /* seconds; 0: no limit (needs a key) */
+    enum gwe_switch opaque;   /* default OFF (needs a key) */
+    enum gwe_switch indirect; /* default OFF */
+    enum gwe_switch nocache;  /* default OFF */
+    enum gwe_switch issue;    /* default ON; OFF: the members set it */
+    enum gwe_switch legacy;   /* ON: accept, OFF: refuse (default) */
+    unsigned set;             /* bit per attribute given, for "given twice" */
 } gwe_cookie_attrs;
+
+/* Longest maxidle= / maxlife=: ten years of 365 days. */
+#define GWE_COOKIE_AGE_MAX 315360000L
 
 void gwe_cookie_attrs_init(gwe_cookie_attrs *a);
 
@@ -236,6 +247,15 @@ int gwe_cookie_attr_parse(gwe_cookie_attrs *a, const char *word, size_t len,
  * such cookies).  Returns 0, or -1 with a message in err. */
 int gwe_cookie_attrs_check(const gwe_cookie_attrs *a, char *err,
                            size_t errcap);
+
+/*
+ * Refuses the combinations README 4.8 forbids, given how many
+ * GWELBCookieKey files the balancer has: maxidle, maxlife and opaque=on
+ * need a key; issue=off goes with none of keys, maxidle, maxlife, opaque.
+ * Returns 0, or -1 with a message in err.
+ */
+int gwe_cookie_attrs_check_keys(const gwe_cookie_attrs *a, size_t nkeys,
+                                char *err, size_t errcap);
 
 /*
  * gwe_set_cookie_build - the Set-Cookie header value for a route.

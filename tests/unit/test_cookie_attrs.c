@@ -9,7 +9,9 @@
 #include "testutil.h"
 
 #define MAXW 10
-#define KEYS "path, domain, secure, httponly, samesite, max-age, partitioned"
+#define KEYS                                                                  \
+    "path, domain, secure, httponly, samesite, max-age, partitioned, "        \
+    "maxidle, maxlife, opaque, indirect, nocache, issue, legacy"
 #define P "GWELBRouteCookie: "
 
 /* The attributes after every word was applied. */
@@ -405,6 +407,233 @@ START_TEST(check_row_test)
 }
 END_TEST
 
+/* The hardened cookie's attributes (README 4.8). */
+typedef struct hard_row {
+    const char *name;
+    const char *words[MAXW]; /* applied in order; only the last may fail */
+    const char *err;         /* NULL: every word is accepted */
+    long maxidle, maxlife;
+    enum gwe_switch opaque, indirect, nocache, issue, legacy;
+} hard_row;
+
+#define HARD_DEFAULTS 0, 0, GWE_OFF, GWE_OFF, GWE_OFF, GWE_ON, GWE_OFF
+#define TEN_YEARS "a number of seconds from 1 to 315360000 (ten years)"
+
+static const hard_row hard_rows[] = {
+    {"hardened defaults", {NULL}, NULL, HARD_DEFAULTS},
+    {"maxidle and maxlife",
+     {"maxidle=1800", "MaxLife=86400", NULL},
+     NULL,
+     1800,
+     86400,
+     GWE_OFF,
+     GWE_OFF,
+     GWE_OFF,
+     GWE_ON,
+     GWE_OFF},
+    {"ten years is the longest maxlife",
+     {"maxlife=315360000", NULL},
+     NULL,
+     0,
+     315360000,
+     GWE_OFF,
+     GWE_OFF,
+     GWE_OFF,
+     GWE_ON,
+     GWE_OFF},
+    {"every switch on, legacy accepted",
+     {"opaque=on", "indirect=ON", "nocache=on", "issue=off", "legacy=Accept",
+      NULL},
+     NULL,
+     0,
+     0,
+     GWE_ON,
+     GWE_ON,
+     GWE_ON,
+     GWE_OFF,
+     GWE_ON},
+    {"legacy=refuse is the default spelled out",
+     {"legacy=refuse", NULL},
+     NULL,
+     HARD_DEFAULTS},
+    {"the same maxidle twice is accepted",
+     {"maxidle=60", "maxidle=60", NULL},
+     NULL,
+     60,
+     0,
+     GWE_OFF,
+     GWE_OFF,
+     GWE_OFF,
+     GWE_ON,
+     GWE_OFF},
+    {"maxidle=0 is refused",
+     {"maxidle=0", NULL},
+     P "invalid maxidle \"0\"; allowed: " TEN_YEARS,
+     HARD_DEFAULTS},
+    {"maxlife over ten years is refused",
+     {"maxlife=315360001", NULL},
+     P "invalid maxlife \"315360001\"; allowed: " TEN_YEARS,
+     HARD_DEFAULTS},
+    {"maxidle with a sign is refused",
+     {"maxidle=+60", NULL},
+     P "invalid maxidle \"+60\"; allowed: " TEN_YEARS,
+     HARD_DEFAULTS},
+    {"maxidle with a unit is refused",
+     {"maxidle=30m", NULL},
+     P "invalid maxidle \"30m\"; allowed: " TEN_YEARS,
+     HARD_DEFAULTS},
+    {"maxidle of twenty digits is refused, not wrapped",
+     {"maxidle=18446744073709551617", NULL},
+     P "invalid maxidle \"18446744073709551617\"; allowed: " TEN_YEARS,
+     HARD_DEFAULTS},
+    {"opaque=auto is refused",
+     {"opaque=auto", NULL},
+     P "invalid opaque \"auto\"; allowed: on or off",
+     HARD_DEFAULTS},
+    {"legacy=on is refused",
+     {"legacy=on", NULL},
+     P "invalid legacy \"on\"; allowed: accept or refuse",
+     HARD_DEFAULTS},
+    {"issue given twice differently is refused",
+     {"issue=on", "issue=off", NULL},
+     P "issue given twice with different values (\"on\", then \"off\")",
+     HARD_DEFAULTS},
+    {"maxidle given twice differently is refused",
+     {"maxidle=60", "maxidle=61", NULL},
+     P "maxidle given twice with different values (\"60\", then \"61\")",
+     HARD_DEFAULTS},
+    {"legacy given twice differently is refused",
+     {"legacy=accept", "legacy=refuse", NULL},
+     P "legacy given twice with different values (\"accept\", then "
+       "\"refuse\")",
+     HARD_DEFAULTS},
+};
+
+START_TEST(hard_row_test)
+{
+    const hard_row *r = &hard_rows[_i];
+    gwe_cookie_attrs a;
+    char err[512];
+    size_t i;
+    int rc = 0;
+    guard g;
+
+    guard_init(&g);
+    gwe_cookie_attrs_init(&a);
+    for (i = 0; r->words[i]; i++) {
+        const char *w = guard_str(&g, r->words[i]);
+
+        memset(err, '#', sizeof err);
+        rc =
+            gwe_cookie_attr_parse(&a, w, strlen(r->words[i]), err, sizeof err);
+        if (r->err == NULL || r->words[i + 1] != NULL)
+            ck_assert_msg(rc == 0, "%s: word \"%s\" refused: %s", r->name,
+                          r->words[i], err);
+    }
+    if (r->err) {
+        ck_assert_msg(rc == -1, "%s: last word accepted", r->name);
+        ck_assert_msg(strcmp(err, r->err) == 0,
+                      "%s:\n got  \"%s\"\n want \"%s\"", r->name, err, r->err);
+    } else {
+        ck_assert_msg(a.maxidle == r->maxidle && a.maxlife == r->maxlife &&
+                          a.opaque == r->opaque && a.indirect == r->indirect &&
+                          a.nocache == r->nocache && a.issue == r->issue &&
+                          a.legacy == r->legacy,
+                      "%s: maxidle %ld maxlife %ld opaque %d indirect %d "
+                      "nocache %d issue %d legacy %d",
+                      r->name, a.maxidle, a.maxlife, a.opaque, a.indirect,
+                      a.nocache, a.issue, a.legacy);
+    }
+    guard_release(&g);
+}
+END_TEST
+
+/* Which attributes need keys, and what issue=off excludes (README 4.8). */
+typedef struct keys_row {
+    const char *name;
+    const char *words[MAXW];
+    size_t nkeys;
+    const char *err; /* NULL: accepted */
+} keys_row;
+
+#define NEEDS_KEY(a)                                                          \
+    P a " needs GWELBCookieKey: only a signed cookie carries dates and "      \
+        "hides its route"
+#define ISSUE_OFF_WITH(a)                                                     \
+    P "issue=off cannot be combined with " a ": the members set the cookie, " \
+      "so the load balancer cannot sign or date it"
+
+static const keys_row keys_rows[] = {
+    {"no key, no hardened attribute", {NULL}, 0, NULL},
+    {"a key alone", {NULL}, 1, NULL},
+    {"eight keys with every dated attribute",
+     {"maxidle=60", "maxlife=600", "opaque=on", "legacy=accept", NULL},
+     8,
+     NULL},
+    {"maxidle without a key", {"maxidle=60", NULL}, 0, NEEDS_KEY("maxidle")},
+    {"maxlife without a key", {"maxlife=60", NULL}, 0, NEEDS_KEY("maxlife")},
+    {"opaque=on without a key",
+     {"opaque=on", NULL},
+     0,
+     NEEDS_KEY("opaque=on")},
+    {"opaque=off without a key", {"opaque=off", NULL}, 0, NULL},
+    {"indirect and nocache need no key",
+     {"indirect=on", "nocache=on", NULL},
+     0,
+     NULL},
+    {"legacy=accept without a key is allowed",
+     {"legacy=accept", NULL},
+     0,
+     NULL},
+    {"issue=off alone", {"issue=off", NULL}, 0, NULL},
+    {"issue=off with indirect and nocache",
+     {"issue=off", "indirect=on", "nocache=on", NULL},
+     0,
+     NULL},
+    {"issue=off with a key",
+     {"issue=off", NULL},
+     1,
+     ISSUE_OFF_WITH("GWELBCookieKey")},
+    {"issue=off with maxidle",
+     {"issue=off", "maxidle=60", NULL},
+     0,
+     ISSUE_OFF_WITH("maxidle")},
+    {"issue=off with maxlife",
+     {"issue=off", "maxlife=60", NULL},
+     0,
+     ISSUE_OFF_WITH("maxlife")},
+    {"issue=off with opaque",
+     {"issue=off", "opaque=on", NULL},
+     0,
+     ISSUE_OFF_WITH("opaque=on")},
+};
+
+START_TEST(keys_row_test)
+{
+    const keys_row *r = &keys_rows[_i];
+    gwe_cookie_attrs a;
+    char err[512];
+    size_t i;
+    int rc;
+
+    gwe_cookie_attrs_init(&a);
+    for (i = 0; r->words[i]; i++)
+        ck_assert_int_eq(gwe_cookie_attr_parse(&a, r->words[i],
+                                               strlen(r->words[i]), err,
+                                               sizeof err),
+                         0);
+    memset(err, '#', sizeof err);
+    rc = gwe_cookie_attrs_check_keys(&a, r->nkeys, err, sizeof err);
+    if (r->err) {
+        ck_assert_msg(rc == -1, "%s: accepted", r->name);
+        ck_assert_msg(strcmp(err, r->err) == 0,
+                      "%s:\n got  \"%s\"\n want \"%s\"", r->name, err, r->err);
+    } else {
+        ck_assert_msg(rc == 0, "%s: refused: %s", r->name, err);
+    }
+}
+END_TEST
+
 /* A message longer than the caller's buffer is cut and NUL-terminated. */
 typedef struct errcap_row {
     const char *name;
@@ -513,9 +742,13 @@ Suite *suite_cookie_attrs(void)
     TCase *te = tcase_create("error buffer");
     TCase *tn = tcase_create("gwe_cookie_name_valid");
     TCase *ts = tcase_create("gwe_separator_valid");
+    TCase *th = tcase_create("hardened attributes");
+    TCase *tk = tcase_create("gwe_cookie_attrs_check_keys");
 
     tcase_add_loop_test(tp, parse_row_test, 0, (int)NELEMS(parse_rows));
     tcase_add_loop_test(tc, check_row_test, 0, (int)NELEMS(check_rows));
+    tcase_add_loop_test(th, hard_row_test, 0, (int)NELEMS(hard_rows));
+    tcase_add_loop_test(tk, keys_row_test, 0, (int)NELEMS(keys_rows));
     tcase_add_loop_test(te, errcap_row_test, 0, (int)NELEMS(errcap_rows));
     tcase_add_loop_test(tn, name_row_test, 0, (int)NELEMS(name_rows));
     tcase_add_loop_test(ts, sep_row_test, 0, (int)NELEMS(sep_rows));
@@ -524,5 +757,7 @@ Suite *suite_cookie_attrs(void)
     suite_add_tcase(s, te);
     suite_add_tcase(s, tn);
     suite_add_tcase(s, ts);
+    suite_add_tcase(s, th);
+    suite_add_tcase(s, tk);
     return s;
 }
