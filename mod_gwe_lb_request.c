@@ -123,6 +123,9 @@ static void gwelb_extract(request_rec *r, const gwelb_balancer_conf *bc,
     sc.cookie.ptr = bc->cookie_name;
     sc.cookie.len = bc->cookie_name ? strlen(bc->cookie_name) : 0;
     sc.separator = gwelb_separator(bc);
+    sc.verify = NULL;
+    sc.now = 0;
+    sc.legacy_accept = 0;
     gwe_sticky_extract(&sc, url, url_len, cookies, ncookies, routes, (size_t)n,
                        res);
 

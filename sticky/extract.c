@@ -68,6 +68,52 @@ static int cookie_route(const gwe_sticky_conf *conf, const gwe_slice *cookies,
     return -1;
 }
 
+/* With keys: judges every route cookie value (see gwe_sticky_extract). */
+static void signed_cookie(const gwe_sticky_conf *conf,
+                          const gwe_slice *cookies, size_t ncookies,
+                          const members *m, gwe_sticky_result *out,
+                          int *legacy_route)
+{
+    gwe_verify_conf vc = *conf->verify;
+    int best = GWE_COOKIE_ABSENT, legacy_status = -1;
+    size_t i;
+
+    vc.routes = m->routes;
+    vc.nroutes = m->n;
+    vc.separator = m->sep;
+    *legacy_route = -1;
+    for (i = 0; i < ncookies; i++) {
+        gwe_cookie_iter it;
+        gwe_slice v;
+
+        gwe_cookie_iter_init(&it, cookies[i].ptr, cookies[i].len);
+        while (gwe_cookie_next(&it, conf->cookie.ptr, conf->cookie.len, &v)) {
+            gwe_signed_fields f;
+            enum gwe_cookie_status st =
+                gwe_signed_verify(v.ptr, v.len, &vc, conf->now, &f);
+            int r;
+
+            if (st == GWE_COOKIE_VALID &&
+                (r = gwe_signed_route_index(&f, m->routes, m->n)) >= 0) {
+                out->cookie_route = r;
+                out->cookie_status = GWE_COOKIE_VALID;
+                out->cookie_issued = f.issued;
+                out->cookie_refresh =
+                    gwe_signed_needs_refresh(&f, conf->now, vc.maxidle);
+                return;
+            }
+            if (st == GWE_COOKIE_LEGACY && conf->legacy_accept &&
+                *legacy_route < 0) {
+                *legacy_route = resolve(&v, m);
+                legacy_status = *legacy_route >= 0 ? GWE_COOKIE_LEGACY : -1;
+            }
+            if ((int)st > best)
+                best = (int)st;
+        }
+    }
+    out->cookie_status = legacy_status >= 0 ? legacy_status : best;
+}
+
 /* out->param is set only when the route came from that parameter
  * (source PARAM); a parameter that names no member leaves it at -1. */
 void gwe_sticky_extract(const gwe_sticky_conf *conf, const char *url,
@@ -84,6 +130,9 @@ void gwe_sticky_extract(const gwe_sticky_conf *conf, const char *url,
     out->route = -1;
     out->param = -1;
     out->cookie_route = -1;
+    out->cookie_status = GWE_COOKIE_ABSENT;
+    out->cookie_refresh = 0;
+    out->cookie_issued = 0;
 
     idx = gwe_url_param_find(url, url_len, conf->params, conf->nparams, &v);
     if (idx >= 0) {
@@ -98,9 +147,18 @@ void gwe_sticky_extract(const gwe_sticky_conf *conf, const char *url,
 
     if (conf->cookie.len == 0 || cookies == NULL)
         return;
-    out->cookie_route = cookie_route(conf, cookies, ncookies, &m);
-    if (out->source == GWE_SOURCE_NONE && out->cookie_route >= 0) {
+    if (conf->verify) {
+        int legacy;
+
+        signed_cookie(conf, cookies, ncookies, &m, out, &legacy);
+        idx = out->cookie_route >= 0 ? out->cookie_route : legacy;
+    } else {
+        idx = out->cookie_route = cookie_route(conf, cookies, ncookies, &m);
+        if (idx >= 0)
+            out->cookie_status = GWE_COOKIE_VALID;
+    }
+    if (out->source == GWE_SOURCE_NONE && idx >= 0) {
         out->source = GWE_SOURCE_COOKIE;
-        out->route = out->cookie_route;
+        out->route = idx;
     }
 }

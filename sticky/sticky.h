@@ -149,14 +149,27 @@ typedef struct gwe_sticky_conf {
     size_t nparams;
     gwe_slice cookie; /* GWELBRouteCookie name; len 0: none */
     char separator;   /* GWELBRouteSeparator */
+    /* GWELBCookieKey (README 4.8): NULL reads the route cookie unsigned;
+     * else every route cookie value is judged by gwe_signed_verify under
+     * verify (its routes and separator are ignored: extract passes its
+     * own) at time now */
+    const struct gwe_verify_conf *verify;
+    long now;
+    int legacy_accept; /* legacy=accept: a legacy value still routes */
 } gwe_sticky_conf;
+
+typedef struct gwe_signed_fields gwe_signed_fields;
 
 typedef struct gwe_sticky_result {
     enum gwe_route_source source; /* where the requested route came from */
-    int route;        /* index into routes of the requested route, or -1 */
-    int param;        /* index of the parameter name used, or -1 */
-    int cookie_route; /* index of the route the route cookie names, or -1:
-                         decides whether the response needs a Set-Cookie */
+    int route;          /* index into routes of the requested route, or -1 */
+    int param;          /* index of the parameter name used, or -1 */
+    int cookie_route;   /* index of the route the route cookie names, or -1:
+                           decides whether the response needs a Set-Cookie
+                           (with keys: only a valid signed cookie's) */
+    int cookie_status;  /* enum gwe_cookie_status (GWELB_COOKIE_STATUS) */
+    int cookie_refresh; /* with keys: the valid cookie is due a refresh */
+    long cookie_issued; /* with keys: when the valid cookie was issued */
 } gwe_sticky_result;
 
 /*
@@ -170,6 +183,16 @@ typedef struct gwe_sticky_result {
  * member, source is PARAM.  Step 2: otherwise the first route cookie value
  * that decodes and names a member, source COOKIE.  cookie_route is computed
  * in both cases.  A malformed or unknown value counts as no route.
+ *
+ * cookie_status without keys: VALID when cookie_route names a member, else
+ * ABSENT.  With keys (conf->verify), each route cookie value in order: the
+ * first VALID one whose route names a member routes (cookie_route; due a
+ * refresh per gwe_signed_needs_refresh under verify->maxidle); failing
+ * that, with legacy_accept, the first LEGACY one routes (route, but
+ * cookie_route stays -1 so the response replaces it).  cookie_status is
+ * the status of the value that routes, else the highest of the others in
+ * the order absent < legacy < forged < expired < valid (a verified value
+ * naming no member).
  */
 void gwe_sticky_extract(const gwe_sticky_conf *conf, const char *url,
                         size_t url_len, const gwe_slice *cookies,
@@ -446,7 +469,7 @@ uint64_t gwe_rendezvous_hash(const char *route, size_t route_len,
 typedef int (*gwe_mac_fn)(void *ctx, int key_index, const gwe_slice *parts,
                           size_t nparts, unsigned char out[32]);
 
-typedef struct gwe_signed_fields {
+struct gwe_signed_fields {
     int key_index; /* build: the key to sign with, handed to the gwe_mac_fn;
                       verify: the key that verified, or -1 */
     char key_id[GWE_SIGNED_KEY_ID_LEN]; /* base64url characters */
@@ -456,7 +479,7 @@ typedef struct gwe_signed_fields {
                         parse and verify: the slot as it stands in the
                         value, still percent-encoded (a slice of it; see
                         gwe_signed_route_index) */
-} gwe_signed_fields;
+};
 
 /* 1 if c is a base64url character (A-Z a-z 0-9 - _), the alphabet of the
  * key ids. */

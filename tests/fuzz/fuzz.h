@@ -101,4 +101,37 @@ static inline char fuzz_separator(unsigned b)
     return seps[b % (sizeof seps - 1)];
 }
 
+/* A deterministic stand-in for HMAC-SHA256 (sticky/ is handed its MAC):
+ * ctx holds the key bytes, one per key index. */
+typedef struct fuzz_fake_keys {
+    unsigned char k[GWE_SIGNED_KEYS_MAX];
+    size_t n;
+} fuzz_fake_keys;
+
+static inline int fuzz_fake_mac(void *ctx, int key_index,
+                                const gwe_slice *parts, size_t nparts,
+                                unsigned char out[32])
+{
+    const fuzz_fake_keys *keys = ctx;
+    uint64_t h[4];
+    size_t i, j;
+    int l;
+
+    FUZZ_ASSERT(key_index >= 0 && (size_t)key_index < keys->n);
+    for (l = 0; l < 4; l++)
+        h[l] = 0xcbf29ce484222325u ^ ((uint64_t)keys->k[key_index] << 8) ^
+               (uint64_t)l;
+    for (i = 0; i < nparts; i++)
+        for (j = 0; j < parts[i].len; j++)
+            for (l = 0; l < 4; l++) {
+                h[l] ^= (unsigned char)parts[i].ptr[j];
+                h[l] *= 0x100000001b3u;
+                h[l] ^= h[l] >> 29;
+            }
+    for (l = 0; l < 4; l++)
+        for (j = 0; j < 8; j++)
+            out[8 * l + j] = (unsigned char)(h[l] >> (8 * j));
+    return 0;
+}
+
 #endif /* GWE_FUZZ_H */

@@ -11,7 +11,8 @@
  * Checks: the result is consistent (indices in range, source agrees with
  * route, param and cookie_route) and agrees with the building blocks
  * called one by one; gwe_route_match agrees with a naive longest-suffix
- * search over every suffix.
+ * search over every suffix.  The same lines are then judged as a signed
+ * cookie (a fake MAC, one key; bit 6 of byte 1: legacy=accept).
  */
 #include "fuzz.h"
 
@@ -77,6 +78,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lines[nlines++] = fuzz_until(&in, '\n');
     conf.params = names;
     conf.nparams = nnames;
+    conf.verify = NULL;
+    conf.now = 0;
+    conf.legacy_accept = 0;
 
     gwe_sticky_extract(&conf, url.ptr, url.len, lines, nlines, routes, nroutes,
                        &res);
@@ -109,6 +113,46 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(res.route < (int)nroutes && res.cookie_route < (int)nroutes);
     if (res.route >= 0)
         FUZZ_ASSERT(routes[res.route].len > 0);
+
+    /* without keys the status only says whether the cookie routes */
+    FUZZ_ASSERT(
+        res.cookie_status ==
+        (res.cookie_route >= 0 ? GWE_COOKIE_VALID : GWE_COOKIE_ABSENT));
+
+    /* with a key (bit 6: legacy=accept), the same lines judged signed */
+    if (conf.cookie.len > 0) {
+        static const fuzz_fake_keys keys = {{'K'}, 1};
+        gwe_verify_conf vc;
+        gwe_sticky_result sres;
+
+        memset(&vc, 0, sizeof vc);
+        vc.mac = fuzz_fake_mac;
+        vc.mac_ctx = (void *)&keys;
+        vc.key_ids = "Kx";
+        vc.nkeys = 1;
+        vc.cookie_name = cookie_name;
+        vc.balancer = (gwe_slice){"balancer://gwe", 14};
+        vc.maxidle = 1800;
+        conf.verify = &vc;
+        conf.now = 1765000000;
+        conf.legacy_accept = (b & 64) != 0;
+        gwe_sticky_extract(&conf, url.ptr, url.len, lines, nlines, routes,
+                           nroutes, &sres);
+        FUZZ_ASSERT(sres.cookie_status >= GWE_COOKIE_ABSENT &&
+                    sres.cookie_status <= GWE_COOKIE_VALID);
+        FUZZ_ASSERT(sres.cookie_route < (int)nroutes &&
+                    sres.route < (int)nroutes);
+        if (sres.cookie_route >= 0)
+            FUZZ_ASSERT(sres.cookie_status == GWE_COOKIE_VALID);
+        if (sres.source == GWE_SOURCE_COOKIE)
+            FUZZ_ASSERT(sres.cookie_route == sres.route ||
+                        (conf.legacy_accept &&
+                         sres.cookie_status == GWE_COOKIE_LEGACY));
+        /* the parameter decides the same way whatever the keys */
+        if (res.source == GWE_SOURCE_PARAM)
+            FUZZ_ASSERT(sres.source == GWE_SOURCE_PARAM &&
+                        sres.route == res.route && sres.param == res.param);
+    }
 
     /* route matching straight on the URL bytes */
     FUZZ_ASSERT(

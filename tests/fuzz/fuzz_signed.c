@@ -18,37 +18,6 @@
 
 #define NOW_BASE 1765000000L
 
-/* ctx: the key bytes, one per key index. */
-typedef struct fake_keys {
-    unsigned char k[GWE_SIGNED_KEYS_MAX];
-    size_t n;
-} fake_keys;
-
-static int fake_mac(void *ctx, int key_index, const gwe_slice *parts,
-                    size_t nparts, unsigned char out[32])
-{
-    const fake_keys *keys = ctx;
-    uint64_t h[4];
-    size_t i, j;
-    int l;
-
-    FUZZ_ASSERT(key_index >= 0 && (size_t)key_index < keys->n);
-    for (l = 0; l < 4; l++)
-        h[l] = 0xcbf29ce484222325u ^ ((uint64_t)keys->k[key_index] << 8) ^
-               (uint64_t)l;
-    for (i = 0; i < nparts; i++)
-        for (j = 0; j < parts[i].len; j++)
-            for (l = 0; l < 4; l++) {
-                h[l] ^= (unsigned char)parts[i].ptr[j];
-                h[l] *= 0x100000001b3u;
-                h[l] ^= h[l] >> 29;
-            }
-    for (l = 0; l < 4; l++)
-        for (j = 0; j < 8; j++)
-            out[8 * l + j] = (unsigned char)(h[l] >> (8 * j));
-    return 0;
-}
-
 static const char b64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -91,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const gwe_slice routes[] = {{"n1", 2}, {"GWE_Frontend_1", 14}};
     fuzz_in in;
-    fake_keys keys, vkeys;
+    fuzz_fake_keys keys, vkeys;
     char ids[2 * GWE_SIGNED_KEYS_MAX], vids[2 * GWE_SIGNED_KEYS_MAX];
     char *out, dec[GWE_ROUTE_MAX + 1];
     gwe_verify_conf c;
@@ -133,7 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             memcpy(vids + 2 * i, ids + 2 * (keys.n - 1 - i), 2);
         }
     }
-    c.mac = fake_mac;
+    c.mac = fuzz_fake_mac;
     c.mac_ctx = &vkeys;
     c.key_ids = vids;
     c.nkeys = vkeys.n;
@@ -155,13 +124,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     f.key_index = (int)signer;
     memcpy(f.key_id, ids + 2 * signer, 2);
     f.route = route;
-    n = gwe_signed_build(NULL, 0, &f, fake_mac, &keys, name, bal);
+    n = gwe_signed_build(NULL, 0, &f, fuzz_fake_mac, &keys, name, bal);
     FUZZ_ASSERT(n > 0 && n <= GWE_SIGNED_MAX);
     out = malloc(n + 1);
     FUZZ_ASSERT(out);
-    FUZZ_ASSERT(gwe_signed_build(out, n, &f, fake_mac, &keys, name, bal) == n);
-    FUZZ_ASSERT(gwe_signed_build(out, n + 1, &f, fake_mac, &keys, name, bal) ==
-                n);
+    FUZZ_ASSERT(
+        gwe_signed_build(out, n, &f, fuzz_fake_mac, &keys, name, bal) == n);
+    FUZZ_ASSERT(gwe_signed_build(out, n + 1, &f, fuzz_fake_mac, &keys, name,
+                                 bal) == n);
     FUZZ_ASSERT(out[n] == '\0');
     for (i = 0; i < n; i++)
         FUZZ_ASSERT(cookie_octet((unsigned char)out[i]));

@@ -29,11 +29,12 @@ typedef struct extract_row {
 static const gwe_slice alias_sid[] = {{"alias", 5}, {"sid", 3}};
 
 static const gwe_sticky_conf confs[] = {
-    {alias_sid, 1, {"ROUTEID", 7}, '.'}, /* 0: the usual */
-    {alias_sid, 2, {"ROUTEID", 7}, '.'}, /* 1: two parameter names */
-    {alias_sid, 1, {"", 0}, '.'},        /* 2: no route cookie */
-    {NULL, 0, {"ROUTEID", 7}, '.'},      /* 3: no parameter */
-    {alias_sid, 1, {"ROUTEID", 7}, '-'}, /* 4: separator '-' */
+    {alias_sid, 1, {"ROUTEID", 7}, '.', NULL, 0, 0}, /* 0: the usual */
+    {alias_sid, 2, {"ROUTEID", 7}, '.', NULL, 0, 0}, /* 1: two parameter names
+                                                      */
+    {alias_sid, 1, {"", 0}, '.', NULL, 0, 0},        /* 2: no route cookie */
+    {NULL, 0, {"ROUTEID", 7}, '.', NULL, 0, 0},      /* 3: no parameter */
+    {alias_sid, 1, {"ROUTEID", 7}, '-', NULL, 0, 0}, /* 4: separator '-' */
 };
 
 #define C0 {NOLIT}, 0

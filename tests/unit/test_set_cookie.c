@@ -287,7 +287,7 @@ START_TEST(trip_row_test)
 {
     const trip_row *r = &trip_rows[_i];
     static const gwe_slice params[] = {{"alias", 5}};
-    gwe_sticky_conf conf = {params, 1, {"ROUTEID", 7}, '.'};
+    gwe_sticky_conf conf = {params, 1, {"ROUTEID", 7}, '.', NULL, 0, 0};
     gwe_slice routes[3], cookie;
     gwe_sticky_result res;
     char out[1024], header[1100];

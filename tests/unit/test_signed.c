@@ -739,7 +739,8 @@ START_TEST(index_row_test)
 }
 END_TEST
 
-/* ---- refresh (issue 13, rule 3) ---------------------------------------------
+/* ---- refresh (issue 13, rule 3)
+ * ---------------------------------------------
  */
 
 static const struct {
@@ -860,6 +861,242 @@ START_TEST(key_id_from_digest)
 }
 END_TEST
 
+/* ---- gwe_sticky_extract with keys ----------------------------------------
+ */
+
+enum part_kind { P_NONE, P_SIGNED, P_FLIPPED, P_TEXT };
+
+typedef struct cookie_part {
+    enum part_kind kind;
+    const char *text; /* P_SIGNED / P_FLIPPED: the route; P_TEXT: the value */
+    long issued, refreshed; /* seconds relative to NOW */
+} cookie_part;
+
+typedef struct sx_row {
+    const char *name;
+    cookie_part parts[3]; /* ROUTEID pairs of one Cookie line, in order */
+    const char *url;
+    int legacy_accept;
+    enum gwe_cookie_status status;
+    enum gwe_route_source source;
+    int route, cookie_route, refresh;
+} sx_row;
+
+#define SIGNED(r, i, f)                                                       \
+    {                                                                         \
+        P_SIGNED, r, i, f                                                     \
+    }
+#define FRESH(r) SIGNED(r, -10, -10)
+
+static const sx_row sx_rows[] = {
+    {"no cookie",
+     {{P_NONE, NULL, 0, 0}},
+     "/",
+     0,
+     GWE_COOKIE_ABSENT,
+     GWE_SOURCE_NONE,
+     -1,
+     -1,
+     0},
+    {"a fresh signed cookie routes, no refresh",
+     {FRESH("GWE_B")},
+     "/",
+     0,
+     GWE_COOKIE_VALID,
+     GWE_SOURCE_COOKIE,
+     1,
+     1,
+     0},
+    {"refreshed maxidle/4 ago: due a refresh",
+     {SIGNED("GWE_B", -HOUR, -450)},
+     "/",
+     0,
+     GWE_COOKIE_VALID,
+     GWE_SOURCE_COOKIE,
+     1,
+     1,
+     1},
+    {"refreshed past maxidle: expired, no route",
+     {SIGNED("GWE_B", -HOUR, -1801)},
+     "/",
+     0,
+     GWE_COOKIE_EXPIRED,
+     GWE_SOURCE_NONE,
+     -1,
+     -1,
+     0},
+    {"issued past maxlife: expired",
+     {SIGNED("GWE_B", -DAY - 1, -10)},
+     "/",
+     0,
+     GWE_COOKIE_EXPIRED,
+     GWE_SOURCE_NONE,
+     -1,
+     -1,
+     0},
+    {"dated a day and a second ahead: forged",
+     {SIGNED("GWE_B", DAY + 1, DAY + 1)},
+     "/",
+     0,
+     GWE_COOKIE_FORGED,
+     GWE_SOURCE_NONE,
+     -1,
+     -1,
+     0},
+    {"flipped route: forged",
+     {{P_FLIPPED, "GWE_B", -10, -10}},
+     "/",
+     0,
+     GWE_COOKIE_FORGED,
+     GWE_SOURCE_NONE,
+     -1,
+     -1,
+     0},
+    {"legacy value refused",
+     {{P_TEXT, ".GWE_B", 0, 0}},
+     "/",
+     0,
+     GWE_COOKIE_LEGACY,
+     GWE_SOURCE_NONE,
+     -1,
+     -1,
+     0},
+    {"legacy value accepted: routes, to be replaced",
+     {{P_TEXT, "sess.GWE_B", 0, 0}},
+     "/",
+     1,
+     GWE_COOKIE_LEGACY,
+     GWE_SOURCE_COOKIE,
+     1,
+     -1,
+     0},
+    {"unsigned value naming no member: forged",
+     {{P_TEXT, ".GWE_Z", 0, 0}},
+     "/",
+     1,
+     GWE_COOKIE_FORGED,
+     GWE_SOURCE_NONE,
+     -1,
+     -1,
+     0},
+    {"forged, then valid: the valid one routes",
+     {{P_FLIPPED, "GWE_A", -10, -10}, FRESH("GWE_C")},
+     "/",
+     0,
+     GWE_COOKIE_VALID,
+     GWE_SOURCE_COOKIE,
+     2,
+     2,
+     0},
+    {"accepted legacy, then valid: the valid one routes",
+     {{P_TEXT, ".GWE_A", 0, 0}, FRESH("GWE_C")},
+     "/",
+     1,
+     GWE_COOKIE_VALID,
+     GWE_SOURCE_COOKIE,
+     2,
+     2,
+     0},
+    {"expired, then forged: reported expired",
+     {SIGNED("GWE_B", -HOUR, -1801), {P_FLIPPED, "GWE_A", -10, -10}},
+     "/",
+     0,
+     GWE_COOKIE_EXPIRED,
+     GWE_SOURCE_NONE,
+     -1,
+     -1,
+     0},
+    {"verified but naming no member: valid, no route",
+     {FRESH("GWE_Z")},
+     "/",
+     0,
+     GWE_COOKIE_VALID,
+     GWE_SOURCE_NONE,
+     -1,
+     -1,
+     0},
+    {"the parameter comes first; the cookie still counts",
+     {FRESH("GWE_C")},
+     "/p?alias=x.GWE_A",
+     0,
+     GWE_COOKIE_VALID,
+     GWE_SOURCE_PARAM,
+     0,
+     2,
+     0},
+    {"another cookie's valid value is not the route cookie",
+     {{P_TEXT, "x", 0, 0}},
+     "/",
+     0,
+     GWE_COOKIE_FORGED,
+     GWE_SOURCE_NONE,
+     -1,
+     -1,
+     0},
+};
+
+START_TEST(sx_row_test)
+{
+    const sx_row *r = &sx_rows[_i];
+    static const gwe_slice params[] = {{"alias", 5}};
+    static const gwe_slice routes[] = {
+        {"GWE_A", 5}, {"GWE_B", 5}, {"GWE_C", 5}};
+    char ids[2], line[1024], v[GWE_SIGNED_MAX + 1];
+    gwe_verify_conf vc;
+    gwe_sticky_conf sc = {params, 1, {"ROUTEID", 7}, '.', &vc, NOW, 0};
+    gwe_sticky_result res;
+    gwe_slice cookie;
+    size_t i, len = 0;
+    guard g;
+
+    ids_of("A", ids);
+    memset(&vc, 0, sizeof vc);
+    vc.mac = fake_mac;
+    vc.mac_ctx = (void *)"A";
+    vc.key_ids = ids;
+    vc.nkeys = 1;
+    vc.cookie_name = (gwe_slice){"ROUTEID", 7};
+    vc.balancer = (gwe_slice){"balancer://gwe", 14};
+    vc.maxidle = 1800;
+    vc.maxlife = DAY;
+    sc.legacy_accept = r->legacy_accept;
+    line[0] = '\0';
+    for (i = 0; i < 3 && r->parts[i].kind != P_NONE; i++) {
+        const cookie_part *pt = &r->parts[i];
+
+        if (pt->kind == P_TEXT) {
+            snprintf(v, sizeof v, "%s", pt->text);
+        } else {
+            sign(v, sizeof v, 'A', NOW + pt->issued, NOW + pt->refreshed,
+                 pt->text, strlen(pt->text), "ROUTEID", "balancer://gwe");
+            if (pt->kind == P_FLIPPED)
+                v[GWE_SIGNED_PREFIX_LEN] ^= 1;
+        }
+        len += (size_t)snprintf(line + len, sizeof line - len,
+                                "%sother=1; ROUTEID=%s", i ? "; " : "", v);
+    }
+    guard_init(&g);
+    cookie.ptr = guard_dup(&g, line, len);
+    cookie.len = len;
+    gwe_sticky_extract(&sc, r->url, strlen(r->url), &cookie, len ? 1 : 0,
+                       routes, 3, &res);
+    ck_assert_msg(res.cookie_status == (int)r->status &&
+                      res.source == r->source && res.route == r->route &&
+                      res.cookie_route == r->cookie_route &&
+                      res.cookie_refresh == r->refresh,
+                  "%s: status %d source %d route %d cookie_route %d "
+                  "refresh %d",
+                  r->name, res.cookie_status, res.source, res.route,
+                  res.cookie_route, res.cookie_refresh);
+    if (r->cookie_route >= 0) { /* the issue time of the one that routes */
+        for (i = 0; r->parts[i].kind != P_SIGNED; i++)
+            ;
+        ck_assert_int_eq(res.cookie_issued, NOW + r->parts[i].issued);
+    }
+    guard_release(&g);
+}
+END_TEST
+
 Suite *suite_signed(void)
 {
     Suite *s = suite_create("signed");
@@ -867,6 +1104,7 @@ Suite *suite_signed(void)
     TCase *tp = tcase_create("gwe_signed_parse");
     TCase *tb = tcase_create("gwe_signed_build");
     TCase *tr = tcase_create("route and refresh");
+    TCase *tx = tcase_create("gwe_sticky_extract with keys");
 
     tcase_add_loop_test(tv, verify_row_test, 0, (int)NELEMS(verify_rows));
     tcase_add_test(tv, garbage_is_malformed);
@@ -885,5 +1123,7 @@ Suite *suite_signed(void)
     suite_add_tcase(s, tp);
     suite_add_tcase(s, tb);
     suite_add_tcase(s, tr);
+    tcase_add_loop_test(tx, sx_row_test, 0, (int)NELEMS(sx_rows));
+    suite_add_tcase(s, tx);
     return s;
 }
