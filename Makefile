@@ -62,7 +62,7 @@ $(MODULE): $(GLUE_SRC) mod_gwe_lb.h $(STICKY_SRC) $(STICKY_HDR)
 	@mkdir -p $(BUILD)
 	$(APXS) -c -o mod_gwe_lb.so -Wc,-std=gnu99 -Wc,-Wall -Wc,-Wextra \
 	    -Wc,-Werror -Wc,-Wno-unused-parameter -I sticky \
-	    $(GLUE_SRC) $(STICKY_SRC) >$(BUILD)/apxs.log 2>&1 \
+	    $(GLUE_SRC) $(STICKY_SRC) -lcrypto >$(BUILD)/apxs.log 2>&1 \
 	    || { cat $(BUILD)/apxs.log; exit 1; }
 	# install replaces the file (new inode): a running Apache keeps its copy
 	install -m 755 .libs/mod_gwe_lb.so $@

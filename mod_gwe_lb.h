@@ -27,6 +27,14 @@
 #define GWELB_BALANCER_SCHEME "balancer://"
 #define GWELB_DEFAULT_SEPARATOR '.'
 
+/* The keys of GWELBCookieKey, loaded by the start-up checks
+ * (mod_gwe_lb_keys.c); read-only once children run. */
+typedef struct gwelb_keys {
+    int n;
+    char ids[2 * GWE_SIGNED_KEYS_MAX]; /* key i's id: ids[2i], ids[2i+1] */
+    struct evp_mac_ctx_st *mac[GWE_SIGNED_KEYS_MAX]; /* keyed HMAC-SHA256 */
+} gwelb_keys;
+
 /*
  * Configuration of one balancer: the per-directory config of its
  * <Proxy "balancer://NAME"> section.  post_config binds it to the
@@ -50,6 +58,12 @@ typedef struct gwelb_balancer_conf {
      * the configuration is final (gwelb_cookie_prepare), not per request */
     const char *cookie_attrs[2];
     size_t cookie_attrs_len[2];
+
+    /* GWELBCookieKey: the files of the keys that sign the route cookie,
+     * the signing key first (README 4.8) */
+    const char *key_files[GWE_SIGNED_KEYS_MAX];
+    int nkeys;        /* 0: not given (unsigned cookie) */
+    gwelb_keys *keys; /* the loaded keys (start-up checks) */
 
     int separator;         /* GWELBRouteSeparator; default '.' */
     int sticky_force;      /* GWELBStickyForce; default Off */
@@ -146,6 +160,12 @@ proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r);
 int gwelb_post_request(proxy_worker *worker, proxy_balancer *balancer,
                        request_rec *r, proxy_server_conf *conf);
 void gwelb_set_env(request_rec *r, gwelb_request *rq, const char *served);
+
+/* mod_gwe_lb_keys.c */
+const char *gwelb_keys_load(apr_pool_t *p, apr_pool_t *ptemp,
+                            gwelb_balancer_conf *bc);
+int gwelb_mac(void *ctx, int key_index, const gwe_slice *parts, size_t nparts,
+              unsigned char out[32]);
 
 /* mod_gwe_lb_cookie.c */
 void gwelb_cookie_prepare(apr_pool_t *p, gwelb_balancer_conf *bc);

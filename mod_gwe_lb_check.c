@@ -151,6 +151,31 @@ static void gwelb_check_stock_params(gwelb_checks *ck, const proxy_balancer *b,
                             "on the same balancer: keep one of them");
 }
 
+/* The hardened cookie's keys and the attributes that need or exclude
+ * them (README 4.8). */
+static void gwelb_check_keys(gwelb_checks *ck, gwelb_balancer_conf *bc,
+                             const gwelb_section *sec)
+{
+    const char *err;
+    char msg[256];
+
+    if (bc->nkeys && !bc->cookie_name) {
+        gwelb_startup_error(ck, sec, 20,
+                            "GWELBCookieKey signs the route cookie: it needs "
+                            "GWELBRouteCookie in the same section");
+        return;
+    }
+    if (bc->cookie_name &&
+        gwe_cookie_attrs_check_keys(&bc->cookie, (size_t)bc->nkeys, msg,
+                                    sizeof msg)) {
+        gwelb_startup_error(ck, sec, 21, apr_pstrdup(ck->ptemp, msg));
+        return;
+    }
+    if (bc->nkeys && !bc->keys &&
+        (err = gwelb_keys_load(ck->pconf, ck->ptemp, bc)))
+        gwelb_startup_error(ck, sec, 22, err);
+}
+
 /* Every route of a is a route of b. */
 static int gwelb_routes_within(const proxy_balancer *a,
                                const proxy_balancer *b)
@@ -263,6 +288,7 @@ static void gwelb_bind_server(gwelb_checks *ck, server_rec *s)
         APR_ARRAY_PUSH(cookies, proxy_balancer *) = b;
         APR_ARRAY_PUSH(cookies, gwelb_balancer_conf *) = bc;
     bind:
+        gwelb_check_keys(ck, bc, sec);
         gwelb_cookie_prepare(ck->pconf, bc);
         key = apr_palloc(ck->pconf, sizeof(*key));
         *key = b;

@@ -30,7 +30,7 @@ void *gwelb_create_balancer_conf(apr_pool_t *p, char *dir)
 
 static int gwelb_conf_sets_anything(const gwelb_balancer_conf *bc)
 {
-    return bc->nparams != GWELB_UNSET || bc->cookie_name ||
+    return bc->nparams != GWELB_UNSET || bc->cookie_name || bc->nkeys ||
            bc->separator != GWELB_UNSET || bc->sticky_force != GWELB_UNSET ||
            bc->cookie_from_param != GWELB_UNSET;
 }
@@ -56,6 +56,11 @@ void *gwelb_merge_balancer_conf(apr_pool_t *p, void *basev, void *addv)
         bc->cookie_name = base->cookie_name;
         bc->cookie = base->cookie;
         bc->cookie_arg = base->cookie_arg;
+    }
+    if (!add->nkeys) { /* the key list is taken whole, never mixed */
+        memcpy(bc->key_files, base->key_files, sizeof(bc->key_files));
+        bc->nkeys = base->nkeys;
+        bc->keys = base->keys;
     }
     if (add->separator == GWELB_UNSET)
         bc->separator = base->separator;
@@ -248,6 +253,32 @@ static const char *set_route_cookie(cmd_parms *cmd, void *mconfig,
     return NULL;
 }
 
+/* Given 1 to 8 times; the first signs, every one verifies (README 4.8). */
+static const char *set_cookie_key(cmd_parms *cmd, void *mconfig,
+                                  const char *arg)
+{
+    gwelb_balancer_conf *bc = mconfig;
+    const char *err, *path;
+    int i;
+
+    if ((err = gwelb_in_balancer(cmd, bc)))
+        return err;
+    if (!(path = ap_server_root_relative(cmd->pool, arg)))
+        return apr_psprintf(cmd->pool, "GWELBCookieKey: bad path '%s'", arg);
+    for (i = 0; i < bc->nkeys; i++)
+        if (!strcmp(bc->key_files[i], path))
+            return apr_psprintf(cmd->pool,
+                                "GWELBCookieKey %s is given twice for %s",
+                                path, cmd->path);
+    if (bc->nkeys == GWE_SIGNED_KEYS_MAX)
+        return apr_psprintf(cmd->pool,
+                            "GWELBCookieKey is given more than %d times for "
+                            "%s; remove the keys no cookie needs any more",
+                            GWE_SIGNED_KEYS_MAX, cmd->path);
+    bc->key_files[bc->nkeys++] = path;
+    return NULL;
+}
+
 static const char *set_separator(cmd_parms *cmd, void *mconfig,
                                  const char *arg)
 {
@@ -303,7 +334,13 @@ const command_rec gwelb_cmds[] = {
                      "Name of the route cookie this load balancer sets and "
                      "reads (backend stickiness), then attr=value words: "
                      "path, domain, secure, httponly, samesite, max-age, "
-                     "partitioned."),
+                     "partitioned, maxidle, maxlife, opaque, indirect, "
+                     "nocache, issue, legacy."),
+    AP_INIT_TAKE1("GWELBCookieKey", set_cookie_key, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "A file of at least 32 random bytes, readable by its owner "
+                  "only; given 1 to 8 times: the first key signs the route "
+                  "cookie, every key verifies it."),
     AP_INIT_TAKE1("GWELBRouteSeparator", set_separator, NULL,
                   RSRC_CONF | ACCESS_CONF,
                   "The one character between a value's own text and the "

@@ -22,6 +22,7 @@ void gwe_cookie_iter_init(gwe_cookie_iter *it, const char *header, size_t len)
     it->pos = header;
     it->dense = 0;
     it->end = header ? header + len : header;
+    it->pair = it->pair_end = NULL;
 }
 
 /* 1 if the ',' at c is followed by OWS, a token, OWS and '=': the start of
@@ -120,8 +121,60 @@ int gwe_cookie_next(gwe_cookie_iter *it, const char *name, size_t name_len,
         value->ptr = v;
         value->len = (size_t)(vend - v);
         it->pos = pe;
+        it->pair = s;
+        it->pair_end = pe;
         return 1;
     }
     it->pos = end;
+    return 0;
+}
+
+size_t gwe_cookie_strip(const char *header, size_t len, const char *name,
+                        size_t name_len, char *out, size_t cap,
+                        size_t *removed)
+{
+    gwe_cookie_iter it;
+    gwe_slice v;
+    const char *from = header, *end = header + len;
+    size_t n = 0, nremoved = 0;
+
+    if (removed)
+        *removed = 0;
+    if (header == NULL || out == NULL || cap < len)
+        return 0;
+    gwe_cookie_iter_init(&it, header, len);
+    while (gwe_cookie_next(&it, name, name_len, &v)) {
+        const char *next = it.pair_end;
+
+        memcpy(out + n, from, (size_t)(it.pair - from));
+        n += (size_t)(it.pair - from);
+        nremoved++;
+        if (next < end) { /* the separator after it, and the spaces */
+            next++;
+            while (next < end && gwe_is_ows((unsigned char)*next))
+                next++;
+        } else { /* the last pair: the separator before it goes */
+            while (n > 0 && gwe_is_ows((unsigned char)out[n - 1]))
+                n--;
+            if (n > 0 && (out[n - 1] == ';' || out[n - 1] == ','))
+                n--;
+            while (n > 0 && gwe_is_ows((unsigned char)out[n - 1]))
+                n--;
+        }
+        from = next;
+    }
+    memcpy(out + n, from, (size_t)(end - from));
+    n += (size_t)(end - from);
+    if (removed)
+        *removed = nremoved;
+    /* nothing but separators and spaces left: no header */
+    {
+        size_t i;
+
+        for (i = 0; i < n; i++)
+            if (!gwe_is_ows((unsigned char)out[i]) && out[i] != ';' &&
+                out[i] != ',')
+                return n;
+    }
     return 0;
 }

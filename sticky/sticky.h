@@ -71,6 +71,8 @@ typedef struct gwe_cookie_iter {
     const char *pos;
     const char *end;
     int dense; /* the name's first byte is common here: filter harder */
+    const char *pair, *pair_end; /* the last pair found: from its name to
+                                    its end (the next separator or end) */
 } gwe_cookie_iter;
 
 void gwe_cookie_iter_init(gwe_cookie_iter *it, const char *header, size_t len);
@@ -90,6 +92,20 @@ void gwe_cookie_iter_init(gwe_cookie_iter *it, const char *header, size_t len);
  */
 int gwe_cookie_next(gwe_cookie_iter *it, const char *name, size_t name_len,
                     gwe_slice *value);
+
+/*
+ * gwe_cookie_strip - the Cookie header without the pairs named `name`
+ * (indirect=on, README 4.8): every other pair byte for byte and in order;
+ * a removed pair takes the separator after it (and the spaces after that),
+ * or, when it is the last pair, the separator before it.  Pairs are found
+ * as gwe_cookie_next finds them.  Writes at most len bytes to out (cap >=
+ * len) and returns the length written; 0 means the header is empty and
+ * should be removed.  out must not overlap header.  *removed (may be NULL)
+ * receives the number of pairs removed.
+ */
+size_t gwe_cookie_strip(const char *header, size_t len, const char *name,
+                        size_t name_len, char *out, size_t cap,
+                        size_t *removed);
 
 /* ------------------------------------------------------------------------ */
 /* Percent coding                                                            */

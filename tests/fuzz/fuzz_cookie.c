@@ -5,7 +5,8 @@
  *
  * Input: byte 0 = name length (0..15), the name, then the header.
  * Checks: every value lies in the header, holds no ';', comes after the
- * previous one, and the iteration ends within one step per header byte.
+ * previous one, and the iteration ends within one step per header byte;
+ * gwe_cookie_strip removes exactly the pairs the iteration found.
  */
 #include "fuzz.h"
 
@@ -33,6 +34,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(++steps <= header.len);
     }
     FUZZ_ASSERT(!gwe_cookie_next(&it, name.ptr, name.len, &v));
+
+    /* indirect=on: the header without those pairs, never longer; every
+     * pair removed is one the iterator found */
+    if (header.len > 0) {
+        char *out = malloc(header.len);
+        size_t removed, n;
+
+        FUZZ_ASSERT(out != NULL);
+        n = gwe_cookie_strip(header.ptr, header.len, name.ptr, name.len, out,
+                             header.len, &removed);
+        FUZZ_ASSERT(n <= header.len && removed == steps);
+        FUZZ_ASSERT(removed > 0 || n == 0 || n == header.len);
+        if (removed == 0 && n > 0)
+            FUZZ_ASSERT(memcmp(out, header.ptr, n) == 0);
+        free(out);
+    }
     fuzz_free(&in);
     return 0;
 }

@@ -242,15 +242,70 @@ START_TEST(value_length_row)
 }
 END_TEST
 
+/* ---- gwe_cookie_strip (indirect=on) ---------------------------------- */
+
+typedef struct strip_row {
+    const char *name;
+    const char *header;
+    const char *want; /* "" : the header goes */
+    size_t removed;
+} strip_row;
+
+static const strip_row strip_rows[] = {
+    {"only the route cookie: header goes", "ROUTEID=.n1", "", 1},
+    {"first of three", "ROUTEID=.n1; a=1; b=2", "a=1; b=2", 1},
+    {"middle of three", "a=1; ROUTEID=.n1; b=2", "a=1; b=2", 1},
+    {"last of three", "a=1; b=2; ROUTEID=.n1", "a=1; b=2", 1},
+    {"no spaces kept as sent", "a=1;ROUTEID=.n1;b=2", "a=1;b=2", 1},
+    {"odd spacing of the others kept", "a = 1 ;  ROUTEID=.n1 ;b=\"q w\"",
+     "a = 1 ;  b=\"q w\"", 1},
+    {"quoted value with a ';'-free comma", "a=1; ROUTEID=\"x,y.n1\"; b=2",
+     "a=1; b=2", 1},
+    {"two route cookies", "ROUTEID=.n1; a=1; ROUTEID=.n2", "a=1", 2},
+    {"joined lines (', ')", "a=1, ROUTEID=.n1, b=2", "a=1, b=2", 1},
+    {"a name that only ends like it stays", "XROUTEID=1; ROUTEID=.n1",
+     "XROUTEID=1", 1},
+    {"a value that holds the name stays", "a=ROUTEID=.n1", "a=ROUTEID=.n1", 0},
+    {"no route cookie: unchanged", "a=1; b=2", "a=1; b=2", 0},
+    {"pair without '=' kept", "flag; ROUTEID=.n1; b=2", "flag; b=2", 1},
+    {"empty route cookie value removed too", "a=1; ROUTEID=", "a=1", 1},
+    {"trailing separator after the last pair", "a=1; ROUTEID=.n1;", "a=1; ",
+     1},
+    {"route cookie twice, nothing else", "ROUTEID=a; ROUTEID=b", "", 2},
+};
+
+START_TEST(strip_row_test)
+{
+    const strip_row *r = &strip_rows[_i];
+    size_t len = strlen(r->header), n, removed = 99;
+    char out[256];
+    guard g;
+    const char *h;
+
+    guard_init(&g);
+    h = guard_str(&g, r->header);
+    memset(out, '#', sizeof out);
+    n = gwe_cookie_strip(h, len, "ROUTEID", 7, out, len, &removed);
+    ck_assert_msg(n == strlen(r->want) && memcmp(out, r->want, n) == 0 &&
+                      removed == r->removed,
+                  "%s: got \"%.*s\" (%zu removed), want \"%s\"", r->name,
+                  (int)n, out, removed, r->want);
+    guard_release(&g);
+}
+END_TEST
+
 Suite *suite_cookie(void)
 {
     Suite *s = suite_create("cookie");
     TCase *tc = tcase_create("gwe_cookie_next");
     TCase *tl = tcase_create("value lengths");
+    TCase *ts = tcase_create("gwe_cookie_strip");
 
     tcase_add_loop_test(tc, cookie_row_test, 0, (int)NELEMS(rows));
     tcase_add_loop_test(tl, value_length_row, 0, 2 * LEN_ROWS);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, tl);
+    tcase_add_loop_test(ts, strip_row_test, 0, (int)NELEMS(strip_rows));
+    suite_add_tcase(s, ts);
     return s;
 }

@@ -1,0 +1,168 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * mod_gwe_lb_keys.c - the keys that sign the route cookie (GWELBCookieKey,
+ * README 4.8): read at start-up, each turned into a keyed HMAC-SHA256 of
+ * OpenSSL's libcrypto that sticky/ is handed as its gwe_mac_fn.
+ */
+#include "mod_gwe_lb.h"
+
+#include "apr_file_info.h"
+#include "apr_file_io.h"
+#include "apr_strings.h"
+#include "http_log.h"
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+APLOG_USE_MODULE(gwe_lb); /* log lines carry the module name */
+
+/* What a key file may hold: at least 32 bytes (README 4.8), and no more
+ * than a key could sensibly be, so a wrong path (a log, a certificate
+ * bundle) is not read whole. */
+#define GWELB_KEY_MIN 32
+#define GWELB_KEY_MAX 4096
+
+/* The label whose MAC under a key gives the key's id: the id names the
+ * key, not its place in the list, so rotation can reorder keys. */
+static const char gwelb_key_id_label[] = "mod_gwe_lb key id";
+
+/*
+ * HMAC-SHA256 under key key_index over the parts.  The keyed context made
+ * at start-up is copied, so threads never share a running one and the
+ * key's padding blocks are not hashed again per request.
+ */
+int gwelb_mac(void *ctx, int key_index, const gwe_slice *parts, size_t nparts,
+              unsigned char out[32])
+{
+    const gwelb_keys *k = ctx;
+    EVP_MAC_CTX *c;
+    size_t i, outl = 0;
+    int ok = 1;
+
+    if (key_index < 0 || key_index >= k->n ||
+        !(c = EVP_MAC_CTX_dup(k->mac[key_index])))
+        return -1;
+    for (i = 0; i < nparts && ok; i++)
+        if (parts[i].len)
+            ok = EVP_MAC_update(c, (const unsigned char *)parts[i].ptr,
+                                parts[i].len);
+    ok = ok && EVP_MAC_final(c, out, &outl, 32) && outl == 32;
+    EVP_MAC_CTX_free(c);
+    return ok ? 0 : -1;
+}
+
+static apr_status_t gwelb_keys_free(void *data)
+{
+    gwelb_keys *k = data;
+    int i;
+
+    for (i = 0; i < k->n; i++)
+        EVP_MAC_CTX_free(k->mac[i]);
+    k->n = 0;
+    return APR_SUCCESS;
+}
+
+/* The bytes of one key file, after the checks README 4.8 states; NULL and
+ * *err when it fails them. */
+static const unsigned char *gwelb_key_read(apr_pool_t *ptemp, const char *path,
+                                           apr_size_t *len, const char **err)
+{
+    apr_finfo_t fi;
+    apr_file_t *f;
+    apr_status_t rv;
+    unsigned char *buf;
+    char ebuf[120];
+
+    rv = apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_SIZE | APR_FINFO_PROT,
+                  ptemp);
+    if (rv != APR_SUCCESS) {
+        *err = apr_psprintf(ptemp, "GWELBCookieKey %s cannot be read: %s",
+                            path, apr_strerror(rv, ebuf, sizeof ebuf));
+        return NULL;
+    }
+    if (fi.filetype != APR_REG) {
+        *err = apr_psprintf(ptemp, "GWELBCookieKey %s is not a file", path);
+        return NULL;
+    }
+    if (fi.protection & (APR_GREAD | APR_WREAD)) {
+        *err = apr_psprintf(ptemp,
+                            "GWELBCookieKey %s can be read by its group or "
+                            "by everyone; whoever reads it can forge route "
+                            "cookies: chmod 600 %s",
+                            path, path);
+        return NULL;
+    }
+    if (fi.size < GWELB_KEY_MIN || fi.size > GWELB_KEY_MAX) {
+        *err = apr_psprintf(ptemp,
+                            "GWELBCookieKey %s holds %" APR_OFF_T_FMT
+                            " bytes; a key is %d to %d random bytes: "
+                            "openssl rand -out %s 32",
+                            path, fi.size, GWELB_KEY_MIN, GWELB_KEY_MAX, path);
+        return NULL;
+    }
+    buf = apr_palloc(ptemp, (apr_size_t)fi.size);
+    if ((rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, 0,
+                            ptemp)) != APR_SUCCESS ||
+        (rv = apr_file_read_full(f, buf, (apr_size_t)fi.size, len)) !=
+            APR_SUCCESS) {
+        *err = apr_psprintf(ptemp, "GWELBCookieKey %s cannot be read: %s",
+                            path, apr_strerror(rv, ebuf, sizeof ebuf));
+        return NULL;
+    }
+    apr_file_close(f);
+    return buf;
+}
+
+/*
+ * Reads bc's key files into bc->keys (pool p, freed with it).  Returns
+ * NULL, or the first problem found, naming the file.  The buffers holding
+ * the key bytes are wiped once OpenSSL has its copy.
+ */
+const char *gwelb_keys_load(apr_pool_t *p, apr_pool_t *ptemp,
+                            gwelb_balancer_conf *bc)
+{
+    gwelb_keys *k = apr_pcalloc(p, sizeof(*k));
+    EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    char digest_name[] = "SHA256";
+    OSSL_PARAM params[2];
+    const char *err = NULL;
+    int i;
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 digest_name, 0);
+    params[1] = OSSL_PARAM_construct_end();
+    apr_pool_cleanup_register(p, k, gwelb_keys_free, apr_pool_cleanup_null);
+    if (!hmac)
+        return "GWELBCookieKey: OpenSSL's libcrypto offers no HMAC";
+    for (i = 0; i < bc->nkeys && !err; i++) {
+        apr_size_t len = 0;
+        const unsigned char *key =
+            gwelb_key_read(ptemp, bc->key_files[i], &len, &err);
+        unsigned char digest[32];
+        gwe_slice label = {gwelb_key_id_label, sizeof(gwelb_key_id_label)};
+
+        if (!key)
+            break;
+        k->mac[i] = EVP_MAC_CTX_new(hmac);
+        if (!k->mac[i] || !EVP_MAC_init(k->mac[i], key, len, params))
+            err = apr_psprintf(ptemp,
+                               "GWELBCookieKey %s: OpenSSL cannot make an "
+                               "HMAC-SHA256 key of it",
+                               bc->key_files[i]);
+        OPENSSL_cleanse((void *)key, len);
+        if (k->mac[i])
+            k->n = i + 1;
+        if (!err && gwelb_mac(k, i, &label, 1, digest))
+            err = apr_psprintf(ptemp, "GWELBCookieKey %s: HMAC-SHA256 failed",
+                               bc->key_files[i]);
+        if (!err)
+            gwe_signed_key_id(digest, &k->ids[2 * i]);
+    }
+    EVP_MAC_free(hmac);
+    if (err)
+        return err;
+    bc->keys = k;
+    return NULL;
+}
