@@ -178,6 +178,93 @@ size_t gwe_set_cookie_build(char *out, size_t cap, const char *name,
     return w.len;
 }
 
+int gwe_set_cookie_sets(const char *line, size_t len, const char *name,
+                        size_t name_len)
+{
+    const char *p = line, *eq, *ne;
+
+    if (line == NULL || name == NULL || name_len == 0)
+        return 0;
+    eq = memchr(line, '=', len);
+    if (eq == NULL)
+        return 0;
+    while (p < eq && gwe_is_ows((unsigned char)*p))
+        p++;
+    ne = eq;
+    while (ne > p && gwe_is_ows((unsigned char)ne[-1]))
+        ne--;
+    return (size_t)(ne - p) == name_len && memcmp(p, name, name_len) == 0;
+}
+
+/* One Cache-Control directive: [start, end) without the spaces around
+ * it, and its name's length.  Returns where the next one starts, past
+ * the ',' (or end). */
+static const char *cc_directive(const char *p, const char *end,
+                                const char **start, const char **stop,
+                                size_t *name_len)
+{
+    int quoted = 0;
+    const char *q;
+
+    while (p < end && (gwe_is_ows((unsigned char)*p)))
+        p++;
+    *start = p;
+    for (q = p; q < end; q++) {
+        if (quoted) {
+            if (*q == '\\' && q + 1 < end)
+                q++;
+            else if (*q == '"')
+                quoted = 0;
+        } else if (*q == '"') {
+            quoted = 1;
+        } else if (*q == ',') {
+            break;
+        }
+    }
+    *stop = q;
+    while (*stop > *start && gwe_is_ows((unsigned char)(*stop)[-1]))
+        (*stop)--;
+    *name_len = 0;
+    while (*start + *name_len < *stop && (*start)[*name_len] != '=' &&
+           !gwe_is_ows((unsigned char)(*start)[*name_len]))
+        (*name_len)++;
+    return q < end ? q + 1 : end;
+}
+
+size_t gwe_cache_control_private(const char *cc, size_t len, char *out,
+                                 size_t cap)
+{
+    const char *p = cc, *end = cc ? cc + len : cc, *a, *b;
+    writer w = {NULL, 0};
+    size_t nl;
+    int pass;
+
+    while (p < end) {
+        p = cc_directive(p, end, &a, &b, &nl);
+        if (gwe_ieq(a, nl, "no-store") ||
+            (gwe_ieq(a, nl, "private") && (size_t)(b - a) == nl))
+            return 0;
+    }
+    for (pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            if (out == NULL || cap <= w.len)
+                return w.len;
+            w.buf = out;
+            w.len = 0;
+        }
+        put(&w, "private", 7);
+        for (p = cc; p < end;) {
+            p = cc_directive(p, end, &a, &b, &nl);
+            if (b == a || gwe_ieq(a, nl, "public"))
+                continue;
+            put(&w, ", ", 2);
+            put(&w, a, (size_t)(b - a));
+        }
+    }
+    out[w.len] = '\0';
+    return w.len;
+}
+
 long gwe_status_line_end(const char *data, size_t len, int first)
 {
     const char *nl;

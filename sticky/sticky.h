@@ -327,6 +327,32 @@ size_t gwe_set_cookie_line(char *out, size_t cap, const char *name,
                            size_t attrs_len);
 
 /*
+ * gwe_set_cookie_sets - 1 if the Set-Cookie header value line sets the
+ * cookie `name` (RFC 6265 5.2: the name is what stands before the first
+ * '=', spaces and tabs around it ignored; names compare exactly), else 0.
+ * A member that sets the route cookie itself ends or changes stickiness
+ * (README 4.8).
+ */
+int gwe_set_cookie_sets(const char *line, size_t len, const char *name,
+                        size_t name_len);
+
+/*
+ * gwe_cache_control_private - Cache-Control for a response that sets the
+ * route cookie under nocache=on (README 4.8): what the member sent, made
+ * private for shared caches, never weakened.
+ *
+ * cc (len 0: the member sent none) is the member's Cache-Control, its
+ * lines joined by ", ".  When it already holds "no-store" or a bare
+ * "private" directive it is strong enough: returns 0 (keep it).  Else
+ * writes "private" followed by ", " and each of the member's directives
+ * but "public" (which private contradicts), byte for byte and in order
+ * (a quoted value may hold ','), and returns that length; writes only if
+ * cap > it, with a NUL.  Names compare case-insensitively.
+ */
+size_t gwe_cache_control_private(const char *cc, size_t len, char *out,
+                                 size_t cap);
+
+/*
  * gwe_status_line_end - where a header line can go into a response head
  * that a tunnel copies byte for byte (mod_proxy_wstunnel's 101).
  *

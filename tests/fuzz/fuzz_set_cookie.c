@@ -10,7 +10,9 @@
  * Checks: error messages are NUL-terminated within their buffer; an
  * accepted configuration builds a header of printable ASCII whose measured
  * and written lengths agree, whose value decodes back to the route, and
- * that never carries SameSite=None or Partitioned without Secure.
+ * that never carries SameSite=None or Partitioned without Secure.  The
+ * route bytes also go through gwe_cache_control_private (idempotent,
+ * bounded) and gwe_set_cookie_sets.
  */
 #include <stdlib.h>
 #include "fuzz.h"
@@ -71,6 +73,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         in.copies[in.ncopies++] = word;
         if (in.ncopies >= FUZZ_MAX_COPIES - 1)
             break;
+    }
+    /* the route bytes as a member's Cache-Control and Set-Cookie line */
+    {
+        /* header values are C strings in httpd: no NUL inside */
+        size_t m =
+            memchr(route.ptr, '\0', route.len)
+                ? 0
+                : gwe_cache_control_private(route.ptr, route.len, NULL, 0);
+
+        if (m > 0) {
+            char *cc = malloc(m + 1);
+
+            FUZZ_ASSERT(cc);
+            FUZZ_ASSERT(gwe_cache_control_private(route.ptr, route.len, cc,
+                                                  m + 1) == m);
+            FUZZ_ASSERT(strlen(cc) == m && strncmp(cc, "private", 7) == 0);
+            FUZZ_ASSERT(m <= 9 + 3 * route.len);
+            /* once private, it is kept as it is */
+            FUZZ_ASSERT(gwe_cache_control_private(cc, m, NULL, 0) == 0);
+            free(cc);
+        }
+        if (gwe_set_cookie_sets(route.ptr, route.len, "ROUTEID", 7))
+            FUZZ_ASSERT(memchr(route.ptr, '=', route.len) != NULL);
     }
     if (!ok) {
         fuzz_free(&in);

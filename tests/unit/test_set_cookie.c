@@ -359,16 +359,102 @@ START_TEST(head_row_test)
 }
 END_TEST
 
+/* ---- a member's own Set-Cookie, and nocache=on ---------------------- */
+
+static const struct {
+    const char *name;
+    const char *line;
+    int sets;
+} sets_rows[] = {
+    {"the route cookie", "ROUTEID=.n1; Path=/", 1},
+    {"the route cookie emptied", "ROUTEID=; Max-Age=0", 1},
+    {"spaces around the name", "  ROUTEID \t= x", 1},
+    {"another cookie", "JSESSIONID=abc; Path=/", 0},
+    {"a longer name", "ROUTEIDX=1", 0},
+    {"a shorter name", "ROUTEI=1", 0},
+    {"the name only in an attribute", "a=1; Path=/ROUTEID=", 0},
+    {"the name in another case", "routeid=.n1", 0},
+    {"no '=' at all", "ROUTEID", 0},
+    {"empty line", "", 0},
+};
+
+START_TEST(sets_row_test)
+{
+    guard g;
+    const char *l;
+
+    guard_init(&g);
+    l = guard_str(&g, sets_rows[_i].line);
+    ck_assert_msg(gwe_set_cookie_sets(l, strlen(sets_rows[_i].line), "ROUTEID",
+                                      7) == sets_rows[_i].sets,
+                  "%s", sets_rows[_i].name);
+    guard_release(&g);
+}
+END_TEST
+
+static const struct {
+    const char *name;
+    const char *cc;
+    const char *want; /* NULL: the member's is kept */
+} cc_rows[] = {
+    {"none sent", "", "private"},
+    {"max-age kept", "max-age=600", "private, max-age=600"},
+    {"public dropped", "public, max-age=600", "private, max-age=600"},
+    {"PUBLIC in capitals dropped", "PUBLIC,s-maxage=60",
+     "private, s-maxage=60"},
+    {"no-store is stronger", "no-store", NULL},
+    {"No-Store among others", "max-age=0, No-Store", NULL},
+    {"private is already there", "private, max-age=60", NULL},
+    {"private=\"Set-Cookie\" is not private enough", "private=\"Set-Cookie\"",
+     "private, private=\"Set-Cookie\""},
+    {"no-cache kept", "no-cache", "private, no-cache"},
+    {"quoted comma is one directive", "ext=\"a, public\", public",
+     "private, ext=\"a, public\""},
+    {"empty directives dropped", " , max-age=1 ,, ", "private, max-age=1"},
+    {"publicx is not public", "publicx", "private, publicx"},
+};
+
+START_TEST(cc_row_test)
+{
+    char out[128];
+    guard g;
+    const char *c;
+    size_t n, len = strlen(cc_rows[_i].cc);
+
+    guard_init(&g);
+    c = guard_str(&g, cc_rows[_i].cc);
+    memset(out, '#', sizeof out);
+    n = gwe_cache_control_private(len ? c : NULL, len, out, sizeof out);
+    if (!cc_rows[_i].want) {
+        ck_assert_msg(n == 0, "%s: changed to \"%s\"", cc_rows[_i].name, out);
+    } else {
+        ck_assert_msg(n == strlen(cc_rows[_i].want) &&
+                          strcmp(out, cc_rows[_i].want) == 0,
+                      "%s: got \"%.*s\"", cc_rows[_i].name, (int)n, out);
+        /* measured without writing when the buffer is short */
+        memset(out, '#', sizeof out);
+        ck_assert_uint_eq(
+            gwe_cache_control_private(len ? c : NULL, len, out, n), n);
+        ck_assert(out[0] == '#');
+    }
+    guard_release(&g);
+}
+END_TEST
+
 Suite *suite_set_cookie(void)
 {
     Suite *s = suite_create("set_cookie");
     TCase *tb = tcase_create("gwe_set_cookie_build");
     TCase *tt = tcase_create("round trip");
+    TCase *tm = tcase_create("member cookies and nocache");
 
     tcase_add_loop_test(tb, build_row_test, 0, (int)NELEMS(build_rows));
     tcase_add_loop_test(tt, trip_row_test, 0, (int)NELEMS(trip_rows));
     tcase_add_loop_test(tt, head_row_test, 0, (int)NELEMS(head_rows));
     suite_add_tcase(s, tb);
     suite_add_tcase(s, tt);
+    tcase_add_loop_test(tm, sets_row_test, 0, (int)NELEMS(sets_rows));
+    tcase_add_loop_test(tm, cc_row_test, 0, (int)NELEMS(cc_rows));
+    suite_add_tcase(s, tm);
     return s;
 }
