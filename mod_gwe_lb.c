@@ -227,6 +227,10 @@ static void gwelb_register_hooks(apr_pool_t *p)
     /* Below mod_ssl (AP_FTYPE_CONNECTION + 5): it sees plain bytes. */
     gwelb_tunnel_filter_handle = ap_register_output_filter(
         "GWELB_TUNNEL_COOKIE", gwelb_tunnel_filter, NULL, AP_FTYPE_CONNECTION);
+    /* Before mod_headers' Header (AP_FTYPE_CONTENT_SET), so it sees the
+     * cookie decision made. */
+    gwelb_cookie_filter_handle = ap_register_output_filter(
+        "GWELB_COOKIE", gwelb_cookie_filter, NULL, AP_FTYPE_CONTENT_SET - 1);
 }
 
 AP_DECLARE_MODULE(gwe_lb) = {
@@ -235,7 +239,7 @@ AP_DECLARE_MODULE(gwe_lb) = {
     gwelb_merge_balancer_conf,  /* inner sections win field by field */
     gwelb_create_server_conf, /* sections with GWELB directives, for checks */
     gwelb_merge_server_conf,  /* each server keeps its own sections */
-    gwelb_cmds,               /* the five GWELB directives */
+    gwelb_cmds,               /* the GWELB directives */
     gwelb_register_hooks,     /* pre/post_request, check/post_config */
     AP_MODULE_FLAG_NONE       /* no special merging */
 };

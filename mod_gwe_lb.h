@@ -123,6 +123,8 @@ typedef struct gwelb_request {
     request_rec *r;           /* for the tunnel filter, which has none */
     int tunnel_filter;        /* the wstunnel cookie filter is in place */
     int tunnel_seen;          /* it has seen the member's first bytes */
+    int cookie_filter;        /* the GWELB_COOKIE filter is in place */
+    int stripped;             /* indirect=on removed the route cookie */
 } gwelb_request;
 
 /* ---- shared between the glue's files ------------------------------------ */
@@ -134,6 +136,7 @@ extern module AP_MODULE_DECLARE_DATA gwe_lb_module;
 extern apr_hash_t *gwelb_balancers; /* proxy_balancer * -> its GWELB conf */
 extern APR_OPTIONAL_FN_TYPE(ap_proxy_retry_worker) * gwelb_retry_worker;
 extern ap_filter_rec_t *gwelb_tunnel_filter_handle;
+extern ap_filter_rec_t *gwelb_cookie_filter_handle;
 extern const command_rec gwelb_cmds[];
 
 /* mod_gwe_lb_config.c */
@@ -172,5 +175,7 @@ void gwelb_cookie_prepare(apr_pool_t *p, gwelb_balancer_conf *bc);
 void gwelb_cookie_for_attempt(request_rec *r, gwelb_request *rq);
 void gwelb_drop_cookie(request_rec *r, apr_table_t *t, const char *cookie);
 apr_status_t gwelb_tunnel_filter(ap_filter_t *f, apr_bucket_brigade *bb);
+apr_status_t gwelb_cookie_filter(ap_filter_t *f, apr_bucket_brigade *bb);
+void gwelb_strip_route_cookie(request_rec *r, const gwelb_balancer_conf *bc);
 
 #endif /* MOD_GWE_LB_H */

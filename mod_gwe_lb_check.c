@@ -171,6 +171,13 @@ static void gwelb_check_keys(gwelb_checks *ck, gwelb_balancer_conf *bc,
         gwelb_startup_error(ck, sec, 21, apr_pstrdup(ck->ptemp, msg));
         return;
     }
+    if (bc->cookie.opaque == GWE_ON) {
+        /* the keyed route identifiers are not built yet (issue 13) */
+        gwelb_startup_error(ck, sec, 23,
+                            "GWELBRouteCookie: opaque=on is not available "
+                            "in this version; leave it out");
+        return;
+    }
     if (bc->nkeys && !bc->keys &&
         (err = gwelb_keys_load(ck->pconf, ck->ptemp, bc)))
         gwelb_startup_error(ck, sec, 22, err);

@@ -16,6 +16,7 @@
 APLOG_USE_MODULE(gwe_lb); /* log lines carry the module name */
 
 ap_filter_rec_t *gwelb_tunnel_filter_handle;
+ap_filter_rec_t *gwelb_cookie_filter_handle;
 
 static apr_status_t gwelb_tunnel_filter_done(ap_filter_t *f,
                                              apr_bucket_brigade *bb);
@@ -29,11 +30,14 @@ static int gwelb_needs_cookie(const gwelb_request *rq)
 {
     const gwelb_balancer_conf *bc = rq->conf;
 
-    if (!rq->served || !rq->served_route || !*rq->served_route)
+    if (!rq->served || !rq->served_route || !*rq->served_route ||
+        bc->cookie.issue == GWE_OFF)
         return 0;
     if (rq->res.source == GWE_SOURCE_PARAM && bc->cookie_from_param == 0)
         return 0;
-    return !rq->cookie_route || strcmp(rq->cookie_route, rq->served_route);
+    if (!rq->cookie_route || strcmp(rq->cookie_route, rq->served_route))
+        return 1;
+    return rq->res.cookie_refresh; /* a signed cookie due its refresh */
 }
 
 /* Called for every balancer's final configuration (check_config). */
@@ -53,19 +57,73 @@ void gwelb_cookie_prepare(apr_pool_t *p, gwelb_balancer_conf *bc)
     }
 }
 
+/* secure=auto: TLS to the browser, or HTTPS=on set by an administrator
+ * behind a TLS-terminating proxy (README 4.8). */
+static int gwelb_is_tls(request_rec *r, const gwelb_balancer_conf *bc)
+{
+    const char *https;
+
+    if (ap_ssl_conn_is_ssl(r->connection))
+        return 1;
+    return bc->cookie.secure == GWE_AUTO &&
+           (https = apr_table_get(r->subprocess_env, "HTTPS")) &&
+           !strcasecmp(https, "on");
+}
+
+/* "NAME=<signed value>; attributes" (README 4.8): issued now, or, for a
+ * refresh of the same member's cookie, when that one was; signed by the
+ * first key.  NULL when the value cannot be made (logged). */
+static const char *gwelb_signed_cookie_value(request_rec *r,
+                                             const gwelb_request *rq, int tls)
+{
+    const gwelb_balancer_conf *bc = rq->conf;
+    const proxy_balancer *b = rq->balancer;
+    char v[GWE_SIGNED_MAX + 1];
+    gwe_signed_fields f;
+    gwe_slice name = {bc->cookie_name, strlen(bc->cookie_name)};
+    gwe_slice bal = {b->s->name, strlen(b->s->name)};
+    long now = (long)apr_time_sec(r->request_time);
+    size_t n;
+
+    f.key_index = 0;
+    f.key_id[0] = bc->keys->ids[0];
+    f.key_id[1] = bc->keys->ids[1];
+    f.issued = rq->cookie_route && !strcmp(rq->cookie_route, rq->served_route)
+                   ? rq->res.cookie_issued
+                   : now;
+    f.refreshed = now;
+    f.route.ptr = rq->served_route;
+    f.route.len = strlen(rq->served_route);
+    n = gwe_signed_build(v, sizeof v, &f, gwelb_mac, bc->keys, name, bal);
+    if (!n) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      GWELB_LOGNO(00102) "%s: cannot sign the route cookie "
+                                         "for route %s; none sent",
+                      b->s->name, rq->served_route);
+        return NULL;
+    }
+    return apr_pstrcat(r->pool, bc->cookie_name, "=", v, bc->cookie_attrs[tls],
+                       NULL);
+}
+
 /* "NAME=.route; attributes" for the member that served, measured and
  * written straight into the pool. */
 static const char *gwelb_cookie_value(request_rec *r, const gwelb_request *rq)
 {
     const gwelb_balancer_conf *bc = rq->conf;
-    int tls = ap_ssl_conn_is_ssl(r->connection) ? 1 : 0;
-    size_t nlen = strlen(bc->cookie_name), rlen = strlen(rq->served_route);
-    char sep = gwelb_separator(bc);
-    size_t len = gwe_set_cookie_line(
-        NULL, 0, bc->cookie_name, nlen, sep, rq->served_route, rlen,
-        bc->cookie_attrs[tls], bc->cookie_attrs_len[tls]);
-    char *v = apr_palloc(r->pool, len + 1);
+    int tls = gwelb_is_tls(r, bc);
+    size_t nlen, rlen, len;
+    char sep, *v;
 
+    if (bc->keys)
+        return gwelb_signed_cookie_value(r, rq, tls);
+    nlen = strlen(bc->cookie_name);
+    rlen = strlen(rq->served_route);
+    sep = gwelb_separator(bc);
+    len = gwe_set_cookie_line(NULL, 0, bc->cookie_name, nlen, sep,
+                              rq->served_route, rlen, bc->cookie_attrs[tls],
+                              bc->cookie_attrs_len[tls]);
+    v = apr_palloc(r->pool, len + 1);
     gwe_set_cookie_line(v, len + 1, bc->cookie_name, nlen, sep,
                         rq->served_route, rlen, bc->cookie_attrs[tls],
                         bc->cookie_attrs_len[tls]);
@@ -188,15 +246,129 @@ void gwelb_cookie_for_attempt(request_rec *r, gwelb_request *rq)
         gwelb_drop_cookie(r, r->headers_out, rq->cookie);
         rq->cookie = NULL;
     }
-    if (gwelb_needs_cookie(rq)) {
-        rq->cookie = gwelb_cookie_value(r, rq);
+    if (gwelb_needs_cookie(rq) && (rq->cookie = gwelb_cookie_value(r, rq))) {
         apr_table_addn(r->headers_out, "Set-Cookie", rq->cookie);
         /* mod_cache's own "do not store" switch; r->no_cache would also
          * make httpd add an Expires header to the response */
         apr_table_setn(r->subprocess_env, "no-cache", "1");
+        if (!rq->cookie_filter) {
+            rq->cookie_filter = 1;
+            ap_add_output_filter_handle(gwelb_cookie_filter_handle, rq, r,
+                                        r->connection);
+        }
     }
     if (rq->cookie && !rq->tunnel_filter && w &&
         !strncmp(w->s->scheme, "ws", 2) &&
         apr_table_get(r->headers_in, "Upgrade"))
         gwelb_add_tunnel_filter(r, rq);
+}
+
+/* ======================================================================== */
+/* The member's own cookie, nocache, indirect (README 4.8)                  */
+/* ======================================================================== */
+
+typedef struct {
+    const gwelb_request *rq;
+    size_t name_len;
+    int found;
+} gwelb_member_cookie;
+
+static int gwelb_sets_route_cookie(void *ctx, const char *key, const char *val)
+{
+    gwelb_member_cookie *mc = ctx;
+
+    if (val != mc->rq->cookie &&
+        gwe_set_cookie_sets(val, strlen(val), mc->rq->conf->cookie_name,
+                            mc->name_len))
+        mc->found = 1;
+    return !mc->found;
+}
+
+/* Cache-Control: private merged into what the member sent (README 4.8). */
+static void gwelb_mark_private(request_rec *r)
+{
+    const char *cc = apr_table_get(r->headers_out, "Cache-Control");
+    const char *ecc = apr_table_get(r->err_headers_out, "Cache-Control");
+    const char *all = cc && ecc ? apr_pstrcat(r->pool, cc, ", ", ecc, NULL)
+                      : cc      ? cc
+                                : ecc;
+    size_t len = all ? strlen(all) : 0;
+    size_t n = gwe_cache_control_private(all, len, NULL, 0);
+    char *v;
+
+    if (!n)
+        return; /* no-store or private already */
+    v = apr_palloc(r->pool, n + 1);
+    gwe_cache_control_private(all, len, v, n + 1);
+    apr_table_unset(r->err_headers_out, "Cache-Control");
+    apr_table_setn(r->headers_out, "Cache-Control", v);
+}
+
+/*
+ * Runs once, with the response's headers final and not yet sent: a member
+ * that set the route cookie itself decides (the module's goes), else the
+ * module's cookie stays and nocache=on makes the response private.
+ */
+apr_status_t gwelb_cookie_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    gwelb_request *rq = f->ctx;
+    request_rec *r = f->r;
+
+    if (rq->cookie) {
+        gwelb_member_cookie mc = {rq, strlen(rq->conf->cookie_name), 0};
+
+        apr_table_do(gwelb_sets_route_cookie, &mc, r->headers_out,
+                     "Set-Cookie", NULL);
+        if (!mc.found)
+            apr_table_do(gwelb_sets_route_cookie, &mc, r->err_headers_out,
+                         "Set-Cookie", NULL);
+        if (mc.found) {
+            gwelb_drop_cookie(r, r->headers_out, rq->cookie);
+            gwelb_drop_cookie(r, r->err_headers_out, rq->cookie);
+            rq->cookie = NULL;
+        } else if (rq->conf->cookie.nocache == GWE_ON) {
+            gwelb_mark_private(r);
+        }
+    }
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
+
+/* indirect=on: every Cookie line without the route cookie; a line left
+ * empty goes (README 4.8). */
+void gwelb_strip_route_cookie(request_rec *r, const gwelb_balancer_conf *bc)
+{
+    const apr_array_header_t *h = apr_table_elts(r->headers_in);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)h->elts;
+    size_t nlen = strlen(bc->cookie_name);
+    apr_array_header_t *kept = NULL;
+    int i, changed = 0;
+
+    for (i = 0; i < h->nelts; i++) {
+        size_t len, n, removed;
+        char *out;
+
+        if (!e[i].key || strcasecmp(e[i].key, "Cookie") || !e[i].val)
+            continue;
+        if (!kept)
+            kept = apr_array_make(r->pool, 2, sizeof(const char *));
+        len = strlen(e[i].val);
+        out = apr_palloc(r->pool, len + 1);
+        n = gwe_cookie_strip(e[i].val, len, bc->cookie_name, nlen, out, len,
+                             &removed);
+        if (!removed) {
+            APR_ARRAY_PUSH(kept, const char *) = e[i].val;
+            continue;
+        }
+        changed = 1;
+        out[n] = '\0';
+        if (n)
+            APR_ARRAY_PUSH(kept, const char *) = out;
+    }
+    if (!changed)
+        return;
+    apr_table_unset(r->headers_in, "Cookie");
+    for (i = 0; i < kept->nelts; i++)
+        apr_table_addn(r->headers_in, "Cookie",
+                       APR_ARRAY_IDX(kept, i, const char *));
 }

@@ -95,6 +95,7 @@ static void gwelb_extract(request_rec *r, const gwelb_balancer_conf *bc,
     proxy_worker **workers = (proxy_worker **)b->workers->elts;
     gwe_sticky_result *res = &rq->res;
     gwe_sticky_conf sc;
+    gwe_verify_conf vc;
     const char *url = gwelb_request_url(r);
     int i, n = b->workers->nelts;
 
@@ -105,7 +106,7 @@ static void gwelb_extract(request_rec *r, const gwelb_balancer_conf *bc,
     /* Nothing to look in (a new visitor, most often): no route, and no
      * need to gather the members' routes. */
     if (!ncookies && (bc->nparams <= 0 || !gwe_url_has_params(url, url_len))) {
-        res->source = GWE_SOURCE_NONE;
+        memset(res, 0, sizeof(*res)); /* GWE_SOURCE_NONE, GWE_COOKIE_ABSENT */
         res->route = res->param = res->cookie_route = -1;
         rq->extracted = 1;
         rq->cookie_route = rq->requested = NULL;
@@ -126,6 +127,21 @@ static void gwelb_extract(request_rec *r, const gwelb_balancer_conf *bc,
     sc.verify = NULL;
     sc.now = 0;
     sc.legacy_accept = 0;
+    if (bc->keys && ncookies) { /* README 4.8: the cookie is judged signed */
+        memset(&vc, 0, sizeof(vc));
+        vc.mac = gwelb_mac;
+        vc.mac_ctx = bc->keys;
+        vc.key_ids = bc->keys->ids;
+        vc.nkeys = (size_t)bc->keys->n;
+        vc.cookie_name = sc.cookie;
+        vc.balancer.ptr = b->s->name;
+        vc.balancer.len = strlen(b->s->name);
+        vc.maxidle = bc->cookie.maxidle;
+        vc.maxlife = bc->cookie.maxlife;
+        sc.verify = &vc;
+        sc.now = (long)apr_time_sec(r->request_time);
+        sc.legacy_accept = bc->cookie.legacy == GWE_ON;
+    }
     gwe_sticky_extract(&sc, url, url_len, cookies, ncookies, routes, (size_t)n,
                        res);
 
@@ -250,6 +266,9 @@ void gwelb_set_env(request_rec *r, gwelb_request *rq, const char *served)
     gwelb_env(e, "GWELB_REQUESTED_ROUTE", requested, fresh);
     gwelb_env(e, "GWELB_ROUTE_CHANGED", moved ? "1" : NULL, fresh);
     gwelb_env(e, "BALANCER_ROUTE_CHANGED", picked ? "1" : NULL, fresh);
+    if (bc->cookie_name)
+        gwelb_env(e, "GWELB_COOKIE_STATUS",
+                  gwe_cookie_status_name(rq->res.cookie_status), fresh);
     gwelb_env(e, "BALANCER_SESSION_STICKY", sticky, fresh);
     gwelb_env(e, "BALANCER_SESSION_ROUTE", requested, fresh);
     /* The notes' one reader is mod_proxy_ajp, which passes the route to
@@ -264,13 +283,15 @@ void gwelb_set_env(request_rec *r, gwelb_request *rq, const char *served)
 static void gwelb_log_decision(request_rec *r, const gwelb_request *rq,
                                const proxy_worker *chosen, const char *why)
 {
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                  GWELB_LOGNO(00101) "%s: source=%s requested=%s member=%s "
-                                     "route=%s%s",
-                  rq->balancer->s->name, gwelb_source_names[rq->res.source],
-                  rq->requested ? rq->requested : "-",
-                  chosen ? chosen->s->name_ex : "-",
-                  rq->served_route ? rq->served_route : "-", why);
+    ap_log_rerror(
+        APLOG_MARK, APLOG_DEBUG, 0, r,
+        GWELB_LOGNO(00101) "%s: source=%s cookie=%s requested=%s "
+                           "member=%s route=%s%s",
+        rq->balancer->s->name, gwelb_source_names[rq->res.source],
+        rq->conf->cookie_name ? gwe_cookie_status_name(rq->res.cookie_status)
+                              : "-",
+        rq->requested ? rq->requested : "-", chosen ? chosen->s->name_ex : "-",
+        rq->served_route ? rq->served_route : "-", why);
 }
 
 /* GWELBStickyForce On, or the stock spelling nofailover=On (README 7.3);
@@ -334,6 +355,11 @@ int gwelb_pre_request(proxy_worker **worker, proxy_balancer **balancer,
     gwelb_note_stock_sticky(b, r);
     if (!rq->extracted)
         gwelb_extract(r, bc, b, rq);
+    /* indirect=on: the member never sees the load balancer's cookie */
+    if (bc->cookie.indirect == GWE_ON && !rq->stripped) {
+        rq->stripped = 1;
+        gwelb_strip_route_cookie(r, bc);
+    }
     /* A refusal is answered here, before mod_proxy_balancer would wait
      * out the balancer's timeout= for a member that cannot come
      * (README 7.5). */

@@ -30,6 +30,10 @@ def sample_env(name, files):
         listen.append("127.0.0.1:%d" % e.tls_port)
         values.update(TLS_VHOST="127.0.0.1:%d" % e.tls_port,
                       TLS_SERVER_NAME="localhost", TLS_CERT=cert, TLS_KEY=key)
+    key = e.dir / "gwelb.key"
+    key.write_bytes(os.urandom(32))
+    key.chmod(0o600)
+    values["COOKIE_KEY"] = str(key)
     body = ""
     if tls:
         body += 'SSLSessionCache "shmcb:%s/ssl_scache(512000)"\n' % e.dir
@@ -124,6 +128,25 @@ def test_tls_samples_cookie(name, extra):
                               "samesite": "None"}, **extra)
         assert_all(e.served("/frontend/x?alias=a.GWE_Frontend_2", n=3,
                             port=e.tls_port, tls=True), "frontend_2")
+
+
+def test_signed_sample_cookie():
+    """gwe-signed.conf: a signed cookie that routes back, and nothing that
+    a visitor edits (README 4.8)."""
+    with sample_env("signed-sample", ["gwe-signed.conf"]) as e:
+        e.start()
+        r = e.get("/signed/x")
+        assert r.status == 200
+        c = [v for v in r.set_cookies if v.startswith("GWESIGNED=")]
+        assert len(c) == 1 and c[0].startswith("GWESIGNED=g1")
+        assert "private" in (r.header("Cache-Control") or "")
+        value = c[0].split(";")[0]
+        assert_all(e.served("/signed/x", n=4,
+                            cookies=[value]), r.member)
+        flipped = value[:-1] + ("A" if value[-1] != "A" else "B")
+        f = e.get("/signed/x", cookies=[flipped])
+        assert any(v.startswith("GWESIGNED=g1") and v != c[0]
+                   for v in f.set_cookies)
 
 
 def test_debian_load_file():
