@@ -107,6 +107,7 @@ static void gwelb_extract(request_rec *r, const gwelb_balancer_conf *bc,
     if (!ncookies && (bc->nparams <= 0 || !gwe_url_has_params(url, url_len))) {
         res->source = GWE_SOURCE_NONE;
         res->route = res->param = res->cookie_route = -1;
+        res->unknown = 0;
         rq->extracted = 1;
         rq->cookie_route = rq->requested = NULL;
         return;

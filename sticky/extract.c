@@ -47,12 +47,13 @@ static int resolve(const gwe_slice *raw, const members *m)
 }
 
 /* The first value of the route cookie, over every Cookie header in order,
- * that names a member; -1 if none does. */
+ * that names a member; -1 if none does.  *seen: the cookie was sent. */
 static int cookie_route(const gwe_sticky_conf *conf, const gwe_slice *cookies,
-                        size_t ncookies, const members *m)
+                        size_t ncookies, const members *m, int *seen)
 {
     size_t i;
 
+    *seen = 0;
     for (i = 0; i < ncookies; i++) {
         gwe_cookie_iter it;
         gwe_slice v;
@@ -61,6 +62,7 @@ static int cookie_route(const gwe_sticky_conf *conf, const gwe_slice *cookies,
         while (gwe_cookie_next(&it, conf->cookie.ptr, conf->cookie.len, &v)) {
             int r = resolve(&v, m);
 
+            *seen = 1;
             if (r >= 0)
                 return r;
         }
@@ -77,13 +79,14 @@ void gwe_sticky_extract(const gwe_sticky_conf *conf, const char *url,
 {
     members m;
     gwe_slice v;
-    int idx;
+    int idx, seen;
 
     members_init(&m, routes, nroutes, conf->separator);
     out->source = GWE_SOURCE_NONE;
     out->route = -1;
     out->param = -1;
     out->cookie_route = -1;
+    out->unknown = 0;
 
     idx = gwe_url_param_find(url, url_len, conf->params, conf->nparams, &v);
     if (idx >= 0) {
@@ -93,12 +96,15 @@ void gwe_sticky_extract(const gwe_sticky_conf *conf, const char *url,
             out->source = GWE_SOURCE_PARAM;
             out->route = r;
             out->param = idx;
-        }
+        } else
+            out->unknown |= GWE_UNKNOWN_PARAM;
     }
 
     if (conf->cookie.len == 0 || cookies == NULL)
         return;
-    out->cookie_route = cookie_route(conf, cookies, ncookies, &m);
+    out->cookie_route = cookie_route(conf, cookies, ncookies, &m, &seen);
+    if (seen && out->cookie_route < 0)
+        out->unknown |= GWE_UNKNOWN_COOKIE;
     if (out->source == GWE_SOURCE_NONE && out->cookie_route >= 0) {
         out->source = GWE_SOURCE_COOKIE;
         out->route = out->cookie_route;

@@ -157,7 +157,15 @@ typedef struct gwe_sticky_result {
     int param;        /* index of the parameter name used, or -1 */
     int cookie_route; /* index of the route the route cookie names, or -1:
                          decides whether the response needs a Set-Cookie */
+    unsigned unknown; /* GWE_UNKNOWN_* bits: a value was there but named
+                         no member (counted on server-status) */
 } gwe_sticky_result;
+
+/* gwe_sticky_result.unknown: the first occurrence of a parameter was found
+ * and its value (empty, malformed or of no member's route) names no
+ * member; the route cookie was sent and none of its values names one. */
+#define GWE_UNKNOWN_PARAM 1u
+#define GWE_UNKNOWN_COOKIE 2u
 
 /*
  * gwe_sticky_extract - the requested route of one request.
@@ -169,7 +177,8 @@ typedef struct gwe_sticky_result {
  * Step 1: the first parameter occurrence; if its value decodes and names a
  * member, source is PARAM.  Step 2: otherwise the first route cookie value
  * that decodes and names a member, source COOKIE.  cookie_route is computed
- * in both cases.  A malformed or unknown value counts as no route.
+ * in both cases.  A malformed or unknown value counts as no route, and
+ * sets its bit in unknown.
  */
 void gwe_sticky_extract(const gwe_sticky_conf *conf, const char *url,
                         size_t url_len, const gwe_slice *cookies,
