@@ -109,7 +109,37 @@ typedef struct gwelb_request {
     request_rec *r;           /* for the tunnel filter, which has none */
     int tunnel_filter;        /* the wstunnel cookie filter is in place */
     int tunnel_seen;          /* it has seen the member's first bytes */
+    int cookie_refresh;       /* `cookie` only refreshes a valid route
+                                 cookie: counted Refreshed, not Issued */
 } gwelb_request;
+
+/* The server-status counters (README 11), in their ?auto order.  Per
+ * member: requests it served by how it was picked, requests that asked for
+ * it and another served, Set-Cookies naming it that went out (new or
+ * changed route; refreshed).  Per balancer: route cookies refused as
+ * forged, expired or legacy, and requests whose parameter or route cookie
+ * named no member. */
+typedef enum {
+    GWELB_MC_PARAM = 0,
+    GWELB_MC_COOKIE,
+    GWELB_MC_FALLBACK,
+    GWELB_MC_LBMETHOD,
+    GWELB_MC_MOVED,
+    GWELB_MC_ISSUED,
+    GWELB_MC_REFRESHED,
+    GWELB_MC_COUNT
+} gwelb_member_counter;
+
+typedef enum {
+    GWELB_BC_FORGED = 0,
+    GWELB_BC_EXPIRED,
+    GWELB_BC_LEGACY,
+    GWELB_BC_UNKNOWN,
+    GWELB_BC_COUNT
+} gwelb_balancer_counter;
+
+/* A balancer's counters in shared memory (mod_gwe_lb_status.c). */
+typedef struct gwelb_stats gwelb_stats;
 
 /* ---- shared between the glue's files ------------------------------------ */
 
@@ -146,6 +176,24 @@ proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r);
 int gwelb_post_request(proxy_worker *worker, proxy_balancer *balancer,
                        request_rec *r, proxy_server_conf *conf);
 void gwelb_set_env(request_rec *r, gwelb_request *rq, const char *served);
+
+/* mod_gwe_lb.c: each GWELB balancer's counters, bound in post_config */
+gwelb_stats *gwelb_stats_of(const proxy_balancer *b);
+void gwelb_bind_stats(const proxy_balancer *b, gwelb_stats *st);
+
+/* mod_gwe_lb_status.c */
+void gwelb_status_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
+                              server_rec *main_s);
+void gwelb_status_register_hooks(apr_pool_t *p);
+/* Once per request, from post_request. */
+void gwelb_status_count(const gwelb_request *rq);
+/* For counts decided elsewhere (the signed route cookie): at most once per
+ * request each.  Refreshed needs no call when the refreshing Set-Cookie is
+ * rq->cookie with rq->cookie_refresh set. */
+void gwelb_status_bump_member(const proxy_balancer *b, const proxy_worker *w,
+                              gwelb_member_counter c);
+void gwelb_status_bump_balancer(const proxy_balancer *b,
+                                gwelb_balancer_counter c);
 
 /* mod_gwe_lb_cookie.c */
 void gwelb_cookie_prepare(apr_pool_t *p, gwelb_balancer_conf *bc);
