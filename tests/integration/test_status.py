@@ -8,8 +8,8 @@ four different children count them; the counters in shared memory must add
 up to exactly what was sent, split exactly by kind.  A graceful restart
 keeps them; a balancer added in a reload starts at zero.
 """
-import os
 import re
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -39,6 +39,13 @@ ProxyPass "/st/" "balancer://st/"
     GWELBRouteCookie DEADID
 </Proxy>
 ProxyPass "/dead/" "balancer://dead/"
+
+<Proxy "balancer://retry">
+    BalancerMember "{dead}" route=RT_DEAD
+    BalancerMember "{st0}" route=RT_LIVE
+    GWELBRouteCookie RTID
+</Proxy>
+ProxyPass "/retry/" "balancer://retry/"
 {extra}
 <Location "/server-status">
     SetHandler server-status
@@ -109,7 +116,8 @@ def status(env):
 
 def test_auto_lines_are_complete(env):
     s = status(env)
-    assert list(s) == ["balancer://st", "balancer://dead"]
+    assert list(s) == ["balancer://st", "balancer://dead",
+                       "balancer://retry"]
     st = s["balancer://st"]
     assert list(st["members"]) == ["ST_0", "ST_1", "ST_2"]
     for counters in st["members"].values():
@@ -238,8 +246,13 @@ def write_figures(env, sent, d, pids):
         "%s %d" % (c, d[c]) for c in BALANCER_COUNTERS))
     lines.append("  counted served in total: %d" % sum(
         d["members"][m][c] for m in d["members"] for c in PICKS))
-    with open(out, "a") as f:
-        f.write("\n".join(lines) + "\n")
+    # one block per MPM: this run's replaces the one an earlier run left
+    blocks = {}
+    if out.exists():
+        for block in ("\n" + out.read_text()).split("\nMPM ")[1:]:
+            blocks[block.split(":")[0]] = "MPM " + block.rstrip("\n")
+    blocks[env.mpm] = "\n".join(lines)
+    out.write_text("\n".join(blocks[m] for m in sorted(blocks)) + "\n")
 
 
 def test_no_member_answered_is_not_served(env):
@@ -249,6 +262,24 @@ def test_no_member_answered_is_not_served(env):
         assert env.get("/dead/x").status == 503
     d = delta(before, status(env))["balancer://dead"]
     assert all(v == 0 for v in d["members"]["DEAD_0"].values()), d
+
+
+def test_a_failover_counts_once_for_the_member_that_served(env):
+    """The first request's first attempt goes to the requested member,
+    which refuses the connection; mod_proxy retries and another member
+    serves: counted once, for the member that served, and as Moved for the
+    one asked for.  The next requests find the member in error (retry=
+    60 s) and are balanced at once."""
+    before = status(env)
+    env.expect_log(*BACKEND_DOWN)
+    for _ in range(3):
+        r = env.get("/retry/x", cookies=["RTID=.RT_DEAD"])
+        assert r.status == 200 and r.member == "st0", r
+        assert [c[1] for c in route_cookies(r, "RTID")] == [".RT_LIVE"]
+    d = delta(before, status(env))["balancer://retry"]["members"]
+    assert {c: v for c, v in d["RT_LIVE"].items() if v} == \
+        {"Lbmethod": 3, "Issued": 3}
+    assert {c: v for c, v in d["RT_DEAD"].items() if v} == {"Moved": 3}
 
 
 def test_graceful_restart_keeps_counters(env):
@@ -262,12 +293,75 @@ def test_graceful_restart_keeps_counters(env):
     assert after["members"]["ST_1"]["Param"] == 1
 
 
+def test_requests_during_a_graceful_restart_are_all_counted(env):
+    """Old children finish their requests after the new generation has
+    started: they count into the same shared memory."""
+    before = status(env)
+    seen, failures, stop = Counter(), [], threading.Event()
+
+    def client(k):
+        target = "/st/g?alias=x.ST_1" if k % 2 else "/st/g"
+        while not stop.is_set():
+            try:
+                r = env.get(target)
+            except OSError as e:  # a lost request would spoil the sum
+                failures.append(e)
+                return
+            seen[(k % 2, r.status, r.member)] += 1
+
+    threads = [threading.Thread(target=client, args=(k,))
+               for k in range(CHILDREN)]
+    for t in threads:
+        t.start()
+    try:
+        env.restart(config(env), graceful=True)
+        env.restart(config(env), graceful=True)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
+    assert not failures and not any(t.is_alive() for t in threads)
+    assert all(st == 200 and m for (_, st, m) in seen), seen
+    d = delta(before, status(env))["balancer://st"]["members"]
+    param = sum(n for (k, _, _), n in seen.items() if k == 1)
+    balanced = Counter()
+    for (k, _, m), n in seen.items():
+        if k == 0:
+            balanced[ROUTE[m]] += n
+    assert d["ST_1"]["Param"] == param > 0
+    assert {r: d[r]["Lbmethod"] for r in ROUTE.values()} == \
+        {r: balanced[r] for r in ROUTE.values()}
+
+
+def test_reload_with_another_member_keeps_each_members_counts(env):
+    """More members (a new slot count): a new segment, counts copied by
+    member name."""
+    send_known_kinds(env)
+    before = status(env)["balancer://st"]
+    more = BALANCERS.replace(
+        '    BalancerMember "{st2}" route=ST_2 status=+D\n',
+        '    BalancerMember "{st2}" route=ST_2 status=+D\n'
+        '    BalancerMember "{st3}" route=ST_3 status=+D\n')
+    urls = dict(env.urls, st3=env.member("st3").url)
+    body = more.format(extra="", pidlog=env.dir / "pid_log", **urls)
+    env.restart((PREFORK if env.mpm == "prefork" else "") + body)
+    after = status(env)["balancer://st"]
+    assert list(after["members"]) == ["ST_0", "ST_1", "ST_2", "ST_3"]
+    for route in ("ST_0", "ST_1", "ST_2"):
+        assert after["members"][route] == before["members"][route]
+    assert all(v == 0 for v in after["members"]["ST_3"].values())
+    assert all(after[c] == before[c] for c in BALANCER_COUNTERS)
+    env.restart(config(env))
+    assert status(env)["balancer://st"] == before
+
+
 def test_balancer_added_in_reload_starts_at_zero(env):
     send_known_kinds(env)
     before = status(env)
     env.restart(config(env, ADDED.format(**env.urls)), graceful=True)
     s = status(env)
-    assert list(s) == ["balancer://st", "balancer://dead", "balancer://added"]
+    assert list(s) == ["balancer://st", "balancer://dead", "balancer://retry",
+                       "balancer://added"]
     assert s["balancer://st"] == before["balancer://st"]
     added = s["balancer://added"]
     assert list(added["members"]) == ["ADD_0", "ADD_1"]
