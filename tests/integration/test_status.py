@@ -86,10 +86,17 @@ def env():
         yield e
 
 
-def status(env):
+def status(env, headers=()):
     """The GWELB lines of server-status?auto as {balancer name: {"members":
     {route: {counter: n}}, counter: n}}, checking the numbering."""
-    r = env.get("/server-status?auto")
+    out = dict(status_list(env, headers))
+    assert len(out) == len(status_list(env, headers)), "names repeat"
+    return out
+
+
+def status_list(env, headers=()):
+    """The same as a list of (balancer name, its dict), in ?auto order."""
+    r = env.get("/server-status?auto", headers=headers)
     assert r.status == 200, r
     names, routes, out = {}, {}, {}
     for line in r.body.decode().splitlines():
@@ -101,17 +108,17 @@ def status(env):
         if j is None and key == "Name":
             assert i == len(names), "balancers numbered from 0: %s" % line
             names[i] = val
-            out[val] = {"members": {}}
+            out[i] = {"members": {}}
         elif j is None:
-            out[names[i]][key] = int(val)
+            out[i][key] = int(val)
         elif key == "Route":
             routes[i, int(j)] = val
-            members = out[names[i]]["members"]
+            members = out[i]["members"]
             assert int(j) == len(members), "members numbered from 0: " + line
             members[val] = {}
         else:
-            out[names[i]]["members"][routes[i, int(j)]][key] = int(val)
-    return out
+            out[i]["members"][routes[i, int(j)]][key] = int(val)
+    return [(names[i], out[i]) for i in sorted(names)]
 
 
 def test_auto_lines_are_complete(env):
@@ -375,3 +382,60 @@ def test_balancer_added_in_reload_starts_at_zero(env):
     assert s2["balancer://added"]["members"][route]["Issued"] == 1
     assert all(v == 0 for c in s2["balancer://st"]["members"].values()
                for v in c.values())
+
+
+VHOSTS = """
+<Proxy "balancer://s">
+    BalancerMember "{m1}" route=R1
+    BalancerMember "{m2}" route=R2
+    GWELBStickyParam alias
+</Proxy>
+
+<VirtualHost 127.0.0.1:{port}>
+    ServerName a.test
+    ProxyPass "/s/" "balancer://s/"
+</VirtualHost>
+
+<VirtualHost 127.0.0.1:{port}>
+    ServerName b.test
+    BalancerInherit Off
+    ProxyPassInherit Off
+    <Proxy "balancer://s">
+        BalancerMember "{m1}" route=B1
+        GWELBStickyParam alias
+    </Proxy>
+    ProxyPass "/s/" "balancer://s/"
+</VirtualHost>
+
+<Location "/server-status">
+    SetHandler server-status
+</Location>
+"""
+
+
+def test_virtual_hosts_inherited_copy_shares_own_balancer_apart():
+    """An inherited copy of the main server's balancer counts with it; a
+    virtual host's own balancer of the same name has counters of its own,
+    kept apart across a graceful restart too."""
+    with HttpdEnv("status-vhost", extra_modules=("status",)) as e:
+        m = {n: e.member(n).url for n in ("m1", "m2")}
+        body = VHOSTS.format(port=e.port, **m)
+        e.start(body)
+        for _ in range(3):
+            r = e.get("/s/x?alias=.R2", headers=[("Host", "a.test")])
+            assert r.member == "m2"
+        for _ in range(2):
+            r = e.get("/s/x?alias=.B1", headers=[("Host", "b.test")])
+            assert r.member == "m1"
+        want = [("balancer://s", ["R1", "R2"], {"R2": 3}),
+                ("balancer://s", ["B1"], {"B1": 2})]
+        for restart in (False, True):
+            if restart:
+                e.restart(body, graceful=True)
+            got = status_list(e, [("Host", "a.test")])
+            assert [(n, list(b["members"]),
+                     {r: c["Param"] for r, c in b["members"].items()
+                      if c["Param"]}) for n, b in got] == want
+        html = e.get("/server-status", headers=[("Host", "a.test")])
+        assert "balancer://s (virtual host b.test:%d)" % e.port \
+            in html.body.decode()
