@@ -425,7 +425,26 @@ static void gwelb_status_auto(request_rec *r)
     }
 }
 
-static void gwelb_status_html(request_rec *r)
+/* Counters as table cells, or as "Name N, ..." without tables
+ * (server-status?notable); n NULL: zeros (a member without a slot). */
+static void gwelb_status_counters(request_rec *r, int table,
+                                  const char *const *names, int count,
+                                  volatile apr_uint64_t *n)
+{
+    int c;
+
+    for (c = 0; c < count; c++) {
+        apr_uint64_t v = n ? gwelb_read(&n[c]) : 0;
+
+        if (table)
+            ap_rprintf(r, "<td>%" APR_UINT64_T_FMT "</td>", v);
+        else
+            ap_rprintf(r, "%s%s %" APR_UINT64_T_FMT, c ? ", " : "", names[c],
+                       v);
+    }
+}
+
+static void gwelb_status_html(request_rec *r, int table)
 {
     int i, j, c;
 
@@ -439,31 +458,38 @@ static void gwelb_status_html(request_rec *r)
         if (e->s->is_virtual)
             ap_rprintf(r, " (virtual host %s)",
                        ap_escape_html(r->pool, gwelb_vhost_id(r->pool, e->s)));
-        ap_rputs("</h3>\n<table border=\"1\">\n<tr><th>Member</th>"
-                 "<th>Route</th>",
-                 r);
-        for (c = 0; c < GWELB_MC_COUNT; c++)
-            ap_rprintf(r, "<th>%s</th>", gwelb_member_counter_names[c]);
-        ap_rputs("</tr>\n", r);
-        for (j = 0; j < e->balancer->workers->nelts; j++) {
-            gwelb_member_stats *m = gwelb_member_slot(e->st, w[j]);
-
-            ap_rprintf(r, "<tr><td>%s</td><td>%s</td>",
-                       ap_escape_html(r->pool, w[j]->s->name_ex),
-                       ap_escape_html(r->pool, w[j]->s->route));
+        ap_rputs("</h3>\n", r);
+        if (table) {
+            ap_rputs("<table border=\"1\">\n<tr><th>Member</th>"
+                     "<th>Route</th>",
+                     r);
             for (c = 0; c < GWELB_MC_COUNT; c++)
-                ap_rprintf(r, "<td>%" APR_UINT64_T_FMT "</td>",
-                           m ? gwelb_read(&m->n[c]) : 0);
+                ap_rprintf(r, "<th>%s</th>", gwelb_member_counter_names[c]);
             ap_rputs("</tr>\n", r);
         }
-        ap_rputs("</table>\n<table border=\"1\">\n<tr>", r);
-        for (c = 0; c < GWELB_BC_COUNT; c++)
-            ap_rprintf(r, "<th>%s</th>", gwelb_balancer_counter_names[c]);
-        ap_rputs("</tr>\n<tr>", r);
-        for (c = 0; c < GWELB_BC_COUNT; c++)
-            ap_rprintf(r, "<td>%" APR_UINT64_T_FMT "</td>",
-                       gwelb_read(&e->st->n[c]));
-        ap_rputs("</tr>\n</table>\n", r);
+        for (j = 0; j < e->balancer->workers->nelts; j++) {
+            gwelb_member_stats *m = gwelb_member_slot(e->st, w[j]);
+            const char *name = ap_escape_html(r->pool, w[j]->s->name_ex);
+            const char *route = ap_escape_html(r->pool, w[j]->s->route);
+
+            if (table)
+                ap_rprintf(r, "<tr><td>%s</td><td>%s</td>", name, route);
+            else
+                ap_rprintf(r, "<p>%s, route %s: ", name, route);
+            gwelb_status_counters(r, table, gwelb_member_counter_names,
+                                  GWELB_MC_COUNT, m ? m->n : NULL);
+            ap_rputs(table ? "</tr>\n" : "</p>\n", r);
+        }
+        if (table) {
+            ap_rputs("</table>\n<table border=\"1\">\n<tr>", r);
+            for (c = 0; c < GWELB_BC_COUNT; c++)
+                ap_rprintf(r, "<th>%s</th>", gwelb_balancer_counter_names[c]);
+            ap_rputs("</tr>\n<tr>", r);
+        } else
+            ap_rputs("<p>balancer: ", r);
+        gwelb_status_counters(r, table, gwelb_balancer_counter_names,
+                              GWELB_BC_COUNT, e->st->n);
+        ap_rputs(table ? "</tr>\n</table>\n" : "</p>\n", r);
     }
 }
 
@@ -474,7 +500,7 @@ static int gwelb_status_hook(request_rec *r, int flags)
     if (flags & AP_STATUS_SHORT)
         gwelb_status_auto(r);
     else
-        gwelb_status_html(r);
+        gwelb_status_html(r, !(flags & AP_STATUS_NOTABLE));
     return OK;
 }
 

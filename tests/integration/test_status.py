@@ -140,6 +140,14 @@ def test_html_table(env):
     assert "<th>Member</th><th>Route</th>" + "".join(
         "<th>%s</th>" % c for c in MEMBER_COUNTERS) + "</tr>" in body
     assert "<td>ST_1</td>" in body
+    # ?notable: the same figures without tables
+    body = env.get("/server-status?notable").body.decode()
+    assert "<th>Moved</th>" not in body
+    assert re.search(r"<p>http://127\.0\.0\.1:\d+, route ST_1: Param \d+, "
+                     r"Cookie \d+, Fallback \d+, Lbmethod \d+, Moved \d+, "
+                     r"Issued \d+, Refreshed \d+</p>", body), body
+    assert re.search(r"<p>balancer: Forged \d+, Expired \d+, Legacy \d+, "
+                     r"Unknown \d+</p>", body), body
 
 
 def delta(before, after):
