@@ -47,7 +47,6 @@ APR_OPTIONAL_FN_TYPE(ap_proxy_retry_worker) * gwelb_retry_worker;
 typedef struct gwelb_conf_slot {
     const proxy_balancer *balancer; /* NULL: empty slot */
     gwelb_balancer_conf *conf;
-    gwelb_stats *stats; /* its server-status counters, or NULL */
 } gwelb_conf_slot;
 
 static gwelb_conf_slot *gwelb_index; /* gwelb_index_mask + 1 slots */
@@ -120,21 +119,14 @@ gwelb_balancer_conf *gwelb_balancer_conf_of(const proxy_balancer *b)
     return (slot = gwelb_index_find(b)) ? slot->conf : NULL;
 }
 
-/* A GWELB balancer's counters (mod_gwe_lb_status.c); NULL before
- * post_config bound them, or for a stock balancer. */
-gwelb_stats *gwelb_stats_of(const proxy_balancer *b)
-{
-    gwelb_conf_slot *slot;
-
-    return gwelb_index && (slot = gwelb_index_find(b)) ? slot->stats : NULL;
-}
-
+/* Hands the counters to the balancer's configuration, where the request
+ * path reads them (gwelb_balancer_conf.stats). */
 void gwelb_bind_stats(const proxy_balancer *b, gwelb_stats *st)
 {
-    gwelb_conf_slot *slot;
+    gwelb_balancer_conf *bc = gwelb_balancer_conf_of(b);
 
-    if (gwelb_index && (slot = gwelb_index_find(b)))
-        slot->stats = st;
+    if (bc)
+        bc->stats = st;
 }
 
 /* One wrapper per lbmethod provider, so any lbmethod the balancer has, or

@@ -54,6 +54,12 @@ typedef struct gwelb_balancer_conf {
     int separator;         /* GWELBRouteSeparator; default '.' */
     int sticky_force;      /* GWELBStickyForce; default Off */
     int cookie_from_param; /* GWELBCookieFromParam; default On */
+
+    /* Not a directive: the balancer's server-status counters, bound in
+     * post_config (gwelb_bind_stats).  One configuration serves one
+     * balancer and its virtual hosts' inherited copies, which share the
+     * counters, so the request path finds them here without a lookup. */
+    struct gwelb_stats *stats;
 } gwelb_balancer_conf;
 
 /* Per-server configuration: every section that holds GWELB directives, so
@@ -177,8 +183,7 @@ int gwelb_post_request(proxy_worker *worker, proxy_balancer *balancer,
                        request_rec *r, proxy_server_conf *conf);
 void gwelb_set_env(request_rec *r, gwelb_request *rq, const char *served);
 
-/* mod_gwe_lb.c: each GWELB balancer's counters, bound in post_config */
-gwelb_stats *gwelb_stats_of(const proxy_balancer *b);
+/* mod_gwe_lb.c: binds a GWELB balancer's counters (post_config) */
 void gwelb_bind_stats(const proxy_balancer *b, gwelb_stats *st);
 
 /* mod_gwe_lb_status.c */
@@ -190,9 +195,9 @@ void gwelb_status_count(const gwelb_request *rq);
 /* For counts decided elsewhere (the signed route cookie): at most once per
  * request each.  Refreshed needs no call when the refreshing Set-Cookie is
  * rq->cookie with rq->cookie_refresh set. */
-void gwelb_status_bump_member(const proxy_balancer *b, const proxy_worker *w,
+void gwelb_status_bump_member(const gwelb_request *rq, const proxy_worker *w,
                               gwelb_member_counter c);
-void gwelb_status_bump_balancer(const proxy_balancer *b,
+void gwelb_status_bump_balancer(const gwelb_request *rq,
                                 gwelb_balancer_counter c);
 
 /* mod_gwe_lb_cookie.c */

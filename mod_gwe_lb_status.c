@@ -27,9 +27,10 @@
  * name; a balancer added in a reload starts at zero; a removed one's
  * segment is freed.
  *
- * The request path (gwelb_status_count, from post_request) adds with APR
- * atomics into the serving member's slot, found by the worker's own shm
- * index: no lock, no allocation, a handful of instructions per counter.
+ * The request path (gwelb_status_count, from post_request) finds the
+ * segment in the balancer's configuration and adds with APR atomics into
+ * the serving member's slot, found by the worker's own shm index: no lock,
+ * no lookup, no allocation, a few instructions per counter.
  */
 #include "mod_gwe_lb.h"
 
@@ -104,23 +105,20 @@ static gwelb_member_stats *gwelb_member_slot(gwelb_stats *st,
     return i >= 0 && (apr_uint32_t)i < st->members ? &st->member[i] : NULL;
 }
 
-void gwelb_status_bump_member(const proxy_balancer *b, const proxy_worker *w,
+void gwelb_status_bump_member(const gwelb_request *rq, const proxy_worker *w,
                               gwelb_member_counter c)
 {
-    gwelb_stats *st = gwelb_stats_of(b);
     gwelb_member_stats *m;
 
-    if (st && w && (m = gwelb_member_slot(st, w)))
+    if (rq->conf->stats && w && (m = gwelb_member_slot(rq->conf->stats, w)))
         apr_atomic_inc64(&m->n[c]);
 }
 
-void gwelb_status_bump_balancer(const proxy_balancer *b,
+void gwelb_status_bump_balancer(const gwelb_request *rq,
                                 gwelb_balancer_counter c)
 {
-    gwelb_stats *st = gwelb_stats_of(b);
-
-    if (st)
-        apr_atomic_inc64(&st->n[c]);
+    if (rq->conf->stats)
+        apr_atomic_inc64(&rq->conf->stats->n[c]);
 }
 
 /*
@@ -136,7 +134,7 @@ void gwelb_status_count(const gwelb_request *rq)
         [GWELB_PICK_COOKIE] = GWELB_MC_COOKIE,
         [GWELB_PICK_FALLBACK] = GWELB_MC_FALLBACK,
         [GWELB_PICK_LBMETHOD] = GWELB_MC_LBMETHOD};
-    gwelb_stats *st = gwelb_stats_of(rq->balancer);
+    gwelb_stats *st = rq->conf->stats;
     gwelb_member_stats *m;
 
     if (!st)
@@ -150,7 +148,9 @@ void gwelb_status_count(const gwelb_request *rq)
     if (rq->cookie)
         apr_atomic_inc64(
             &m->n[rq->cookie_refresh ? GWELB_MC_REFRESHED : GWELB_MC_ISSUED]);
+    /* a member found by its route shares the requested route's string */
     if (rq->requested && rq->served_route &&
+        rq->requested != rq->served_route &&
         strcmp(rq->requested, rq->served_route) && rq->res.route >= 0 &&
         rq->res.route < rq->balancer->workers->nelts) {
         proxy_worker *asked = APR_ARRAY_IDX(rq->balancer->workers,
