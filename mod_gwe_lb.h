@@ -119,7 +119,7 @@ typedef struct gwelb_request {
                                  cookie: counted Refreshed, not Issued */
 } gwelb_request;
 
-/* The server-status counters (README 11), in their ?auto order.  Per
+/* The server-status counters (README 7.13), in their ?auto order.  Per
  * member: requests it served by how it was picked, requests that asked for
  * it and another served, Set-Cookies naming it that went out (new or
  * changed route; refreshed).  Per balancer: route cookies refused as

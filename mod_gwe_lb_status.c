@@ -3,7 +3,7 @@
  *
  * mod_gwe_lb_status.c - the counters of every GWELB balancer and its
  * members, and their section on mod_status's server-status page (README
- * 11).
+ * 7.13).
  *
  * Where the counters live.  One anonymous shared memory segment (apr_shm)
  * per balancer, made by the parent in post_config before it forks, so
@@ -495,8 +495,16 @@ static void gwelb_status_html(request_rec *r, int table)
 
 static int gwelb_status_hook(request_rec *r, int flags)
 {
+    int i;
+
     if (!gwelb_status_list || !gwelb_status_list->nelts)
         return OK;
+    /* members balancer-manager added since this child last looked */
+    for (i = 0; i < gwelb_status_list->nelts; i++) {
+        gwelb_status_entry *e =
+            &APR_ARRAY_IDX(gwelb_status_list, i, gwelb_status_entry);
+        gwelb_ensure_wrapped(e->balancer, r, gwelb_proxy_conf_of(e->s));
+    }
     if (flags & AP_STATUS_SHORT)
         gwelb_status_auto(r);
     else

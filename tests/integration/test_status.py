@@ -5,8 +5,8 @@ Requests of known kinds (route by parameter, by cookie, none, a route
 naming no member, a disabled member's route) go over four keep-alive
 connections at once, round robin, so under prefork (four children here)
 four different children count them; the counters in shared memory must add
-up to exactly what was sent, split exactly by kind.  A graceful restart
-keeps them; a balancer added in a reload starts at zero.
+up to exactly what was sent, split exactly by kind.  Graceful and full
+restarts keep them; a balancer added in a reload starts at zero.
 """
 import re
 import threading
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from gwetest import BACKEND_DOWN, HttpdEnv, REPO, free_port
+from gwetest import BACKEND_DOWN, BalancerManager, HttpdEnv, REPO, free_port
 from gwetest.checks import route_cookies
 
 MEMBER_COUNTERS = ("Param", "Cookie", "Fallback", "Lbmethod", "Moved",
@@ -297,11 +297,12 @@ def test_a_failover_counts_once_for_the_member_that_served(env):
     assert {c: v for c, v in d["RT_DEAD"].items() if v} == {"Moved": 3}
 
 
-def test_graceful_restart_keeps_counters(env):
+@pytest.mark.parametrize("graceful", [True, False], ids=["graceful", "full"])
+def test_restart_keeps_counters(env, graceful):
     send_known_kinds(env)
     before = status(env)
     assert before["balancer://st"]["Unknown"] >= ROUNDS
-    env.restart(config(env), graceful=True)
+    env.restart(config(env), graceful=graceful)
     assert status(env) == before
     env.get("/st/k?alias=x.ST_1")
     after = delta(before, status(env))["balancer://st"]
@@ -447,3 +448,34 @@ def test_virtual_hosts_inherited_copy_shares_own_balancer_apart():
         html = e.get("/server-status", headers=[("Host", "a.test")])
         assert "balancer://s (virtual host b.test:%d)" % e.port \
             in html.body.decode()
+
+
+GROWTH = """
+<Proxy "balancer://grow">
+    BalancerMember "{g0}" route=G_0
+    ProxySet growth=2
+    GWELBStickyParam alias
+</Proxy>
+ProxyPass "/grow/" "balancer://grow/"
+<Location "/balancer-manager">
+    SetHandler balancer-manager
+</Location>
+<Location "/server-status">
+    SetHandler server-status
+</Location>
+"""
+
+
+def test_member_added_by_balancer_manager_counts_in_its_own_slot():
+    with HttpdEnv("status-growth", extra_modules=("status",)) as e:
+        urls = {n: e.member(n).url for n in ("g0", "g1")}
+        e.start(GROWTH.format(**urls))
+        bm = BalancerManager(e)
+        bm.edit_balancer("grow", b_nwrkr=urls["g1"], b_wyes="1")
+        bm.edit("grow", urls["g1"], w_wr="G_1", w_status_D="0")
+        for _ in range(3):
+            assert e.get("/grow/x?alias=.G_1").member == "g1"
+        assert e.get("/grow/x?alias=.G_0").member == "g0"
+        members = status(e)["balancer://grow"]["members"]
+        assert list(members) == ["G_0", "G_1"]
+        assert members["G_1"]["Param"] == 3 and members["G_0"]["Param"] == 1
