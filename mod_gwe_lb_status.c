@@ -206,17 +206,41 @@ static int gwelb_stats_fit(const gwelb_stats *st, const proxy_balancer *b)
     return 1;
 }
 
+/* Names st's slots after b's members and gives each the counts `old`
+ * (NULL: none) holds for a member of the same name. */
+static void gwelb_stats_fill(gwelb_stats *st, const proxy_balancer *b,
+                             gwelb_stats *old)
+{
+    proxy_worker **w = (proxy_worker **)b->workers->elts;
+    apr_uint32_t j;
+    int i, c;
+
+    for (i = 0; i < b->workers->nelts; i++) {
+        const char *name = w[i]->s->name_ex;
+        int k = w[i]->s->index;
+
+        if (k < 0 || (apr_uint32_t)k >= st->members)
+            continue;
+        apr_cpystrn(st->member[k].name, name, sizeof(st->member[k].name));
+        for (j = 0; old && j < old->members; j++)
+            if (*old->member[j].name && !strcmp(old->member[j].name, name))
+                break;
+        for (c = 0; old && j < old->members && c < GWELB_MC_COUNT; c++)
+            st->member[k].n[c] = apr_atomic_read64(&old->member[j].n[c]);
+    }
+    for (c = 0; old && c < GWELB_BC_COUNT; c++)
+        st->n[c] = apr_atomic_read64(&old->n[c]);
+}
+
 /* A fresh segment for b, with the counts `old` holds for b's members. */
 static gwelb_stats_seg *gwelb_stats_make(process_rec *proc, server_rec *s,
                                          const char *key,
                                          const proxy_balancer *b,
                                          gwelb_stats *old)
 {
-    proxy_worker **w = (proxy_worker **)b->workers->elts;
-    apr_uint32_t slots = (apr_uint32_t)gwelb_slots(b), j;
+    apr_uint32_t slots = (apr_uint32_t)gwelb_slots(b);
     gwelb_stats_seg *seg = apr_pcalloc(proc->pool, sizeof(*seg));
     apr_status_t rv;
-    int i, c;
 
     rv = apr_shm_create(&seg->shm, gwelb_stats_size(slots), NULL, proc->pool);
     if (rv != APR_SUCCESS) {
@@ -231,24 +255,7 @@ static gwelb_stats_seg *gwelb_stats_make(process_rec *proc, server_rec *s,
     memset(seg->st, 0, gwelb_stats_size(slots));
     seg->st->members = slots;
     seg->key = apr_pstrdup(proc->pool, key);
-    for (i = 0; i < b->workers->nelts; i++) {
-        int k = w[i]->s->index;
-        if (k < 0 || (apr_uint32_t)k >= slots)
-            continue;
-        apr_cpystrn(seg->st->member[k].name, w[i]->s->name_ex,
-                    sizeof(seg->st->member[k].name));
-        for (j = 0; old && j < old->members; j++) {
-            if (!*old->member[j].name ||
-                strcmp(old->member[j].name, w[i]->s->name_ex))
-                continue;
-            for (c = 0; c < GWELB_MC_COUNT; c++)
-                seg->st->member[k].n[c] =
-                    apr_atomic_read64(&old->member[j].n[c]);
-            break;
-        }
-    }
-    for (c = 0; old && c < GWELB_BC_COUNT; c++)
-        seg->st->n[c] = apr_atomic_read64(&old->n[c]);
+    gwelb_stats_fill(seg->st, b, old);
     return seg;
 }
 
@@ -315,7 +322,7 @@ static proxy_balancer *gwelb_inherited_from(server_rec *main_s, server_rec *s,
     return NULL;
 }
 
-/* "host:port" of a virtual host, the prefix of its own balancers' keys. */
+/* "host:port" of a virtual host, as its heading on the page shows it. */
 static const char *gwelb_vhost_id(apr_pool_t *p, server_rec *s)
 {
     return apr_psprintf(p, "%s:%u",
@@ -323,11 +330,62 @@ static const char *gwelb_vhost_id(apr_pool_t *p, server_rec *s)
                         s->addrs ? (unsigned)s->addrs->host_port : 0);
 }
 
+/* The prefix of the keys of a server's own balancers: "" for the main
+ * server, "host:port" for a virtual host, "host:port#2"... for the next
+ * virtual hosts of the same name and port, in configuration order. */
+static const char *gwelb_key_prefix(apr_hash_t *seen, server_rec *main_s,
+                                    server_rec *s, apr_pool_t *p)
+{
+    const char *id, *vid;
+    int n = 1;
+
+    if (s == main_s)
+        return "";
+    id = vid = gwelb_vhost_id(p, s);
+    while (apr_hash_get(seen, vid, APR_HASH_KEY_STRING))
+        vid = apr_psprintf(p, "%s#%d", id, ++n);
+    apr_hash_set(seen, vid, APR_HASH_KEY_STRING, s);
+    return vid;
+}
+
 /* The list lives in pconf: gone with it at a restart. */
 static apr_status_t gwelb_status_forget(void *unused)
 {
     gwelb_status_list = NULL;
     return APR_SUCCESS;
+}
+
+/* Binds a segment to each GWELB balancer of server s; lists those it
+ * defined itself for the page. */
+static void gwelb_status_bind_server(gwelb_stats_registry *reg,
+                                     server_rec *main_s, server_rec *s,
+                                     const char *prefix, apr_pool_t *ptemp)
+{
+    proxy_server_conf *pc = gwelb_proxy_conf_of(s);
+    proxy_balancer *b = (proxy_balancer *)pc->balancers->elts;
+    int i;
+
+    for (i = 0; i < pc->balancers->nelts; i++, b++) {
+        proxy_balancer *origin = gwelb_inherited_from(main_s, s, b);
+        gwelb_status_entry *e;
+        gwelb_stats *st;
+
+        if (!gwelb_balancer_conf_of(b))
+            continue;
+        st = gwelb_stats_for(
+            reg, main_s->process, s,
+            apr_pstrcat(ptemp, origin ? "" : prefix, "|", b->s->name, NULL),
+            b);
+        if (!st)
+            continue;
+        gwelb_bind_stats(b, st);
+        if (origin)
+            continue; /* shown with the main server's balancer */
+        e = apr_array_push(gwelb_status_list);
+        e->st = st;
+        e->balancer = b;
+        e->s = s;
+    }
 }
 
 /*
@@ -339,8 +397,8 @@ static apr_status_t gwelb_status_forget(void *unused)
 void gwelb_status_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                               server_rec *main_s)
 {
+    apr_hash_t *seen = apr_hash_make(ptemp);
     gwelb_stats_registry *reg;
-    apr_hash_t *ids = apr_hash_make(ptemp);
     server_rec *s;
 
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG)
@@ -350,40 +408,9 @@ void gwelb_status_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     gwelb_status_list = apr_array_make(pconf, 4, sizeof(gwelb_status_entry));
     apr_pool_cleanup_register(pconf, NULL, gwelb_status_forget,
                               apr_pool_cleanup_null);
-    for (s = main_s; s; s = s->next) {
-        proxy_server_conf *pc = gwelb_proxy_conf_of(s);
-        proxy_balancer *b = (proxy_balancer *)pc->balancers->elts;
-        const char *vid = s == main_s ? "" : gwelb_vhost_id(ptemp, s);
-        int i, dup = 0;
-
-        /* two virtual hosts of one name and port: keep them apart */
-        while (*vid && apr_hash_get(ids, vid, APR_HASH_KEY_STRING) &&
-               apr_hash_get(ids, vid, APR_HASH_KEY_STRING) != s)
-            vid = apr_psprintf(ptemp, "%s:%u#%d", s->server_hostname,
-                               s->addrs ? (unsigned)s->addrs->host_port : 0,
-                               ++dup + 1);
-        apr_hash_set(ids, vid, APR_HASH_KEY_STRING, s);
-        for (i = 0; i < pc->balancers->nelts; i++, b++) {
-            proxy_balancer *origin;
-            gwelb_status_entry *e;
-            gwelb_stats *st;
-            const char *key;
-
-            if (!gwelb_balancer_conf_of(b))
-                continue;
-            origin = gwelb_inherited_from(main_s, s, b);
-            key = apr_pstrcat(ptemp, origin ? "" : vid, "|", b->s->name, NULL);
-            if (!(st = gwelb_stats_for(reg, main_s->process, s, key, b)))
-                continue;
-            gwelb_bind_stats(b, st);
-            if (origin)
-                continue; /* shown with the main server's balancer */
-            e = apr_array_push(gwelb_status_list);
-            e->st = st;
-            e->balancer = b;
-            e->s = s;
-        }
-    }
+    for (s = main_s; s; s = s->next)
+        gwelb_status_bind_server(
+            reg, main_s, s, gwelb_key_prefix(seen, main_s, s, ptemp), ptemp);
     gwelb_stats_sweep(reg);
 }
 
@@ -444,53 +471,53 @@ static void gwelb_status_counters(request_rec *r, int table,
     }
 }
 
-static void gwelb_status_html(request_rec *r, int table)
+/* A row of column names, or nothing without tables. */
+static void gwelb_status_heads(request_rec *r, int table, const char *first,
+                               const char *const *names, int count)
 {
-    int i, j, c;
+    int c;
 
-    ap_rputs("<hr />\n<h2>mod_gwe_lb routing</h2>\n", r);
-    for (i = 0; i < gwelb_status_list->nelts; i++) {
-        gwelb_status_entry *e =
-            &APR_ARRAY_IDX(gwelb_status_list, i, gwelb_status_entry);
-        proxy_worker **w = (proxy_worker **)e->balancer->workers->elts;
+    if (!table)
+        return;
+    ap_rprintf(r, "<table border=\"1\">\n<tr>%s", first);
+    for (c = 0; c < count; c++)
+        ap_rprintf(r, "<th>%s</th>", names[c]);
+    ap_rputs("</tr>\n", r);
+}
 
-        ap_rprintf(r, "<h3>%s", ap_escape_html(r->pool, e->balancer->s->name));
-        if (e->s->is_virtual)
-            ap_rprintf(r, " (virtual host %s)",
-                       ap_escape_html(r->pool, gwelb_vhost_id(r->pool, e->s)));
-        ap_rputs("</h3>\n", r);
-        if (table) {
-            ap_rputs("<table border=\"1\">\n<tr><th>Member</th>"
-                     "<th>Route</th>",
-                     r);
-            for (c = 0; c < GWELB_MC_COUNT; c++)
-                ap_rprintf(r, "<th>%s</th>", gwelb_member_counter_names[c]);
-            ap_rputs("</tr>\n", r);
-        }
-        for (j = 0; j < e->balancer->workers->nelts; j++) {
-            gwelb_member_stats *m = gwelb_member_slot(e->st, w[j]);
-            const char *name = ap_escape_html(r->pool, w[j]->s->name_ex);
-            const char *route = ap_escape_html(r->pool, w[j]->s->route);
+/* One balancer: its heading, a row per member, its own counters. */
+static void gwelb_status_html(request_rec *r, const gwelb_status_entry *e,
+                              int table)
+{
+    proxy_worker **w = (proxy_worker **)e->balancer->workers->elts;
+    int j;
 
-            if (table)
-                ap_rprintf(r, "<tr><td>%s</td><td>%s</td>", name, route);
-            else
-                ap_rprintf(r, "<p>%s, route %s: ", name, route);
-            gwelb_status_counters(r, table, gwelb_member_counter_names,
-                                  GWELB_MC_COUNT, m ? m->n : NULL);
-            ap_rputs(table ? "</tr>\n" : "</p>\n", r);
-        }
-        if (table) {
-            ap_rputs("</table>\n<table border=\"1\">\n<tr>", r);
-            for (c = 0; c < GWELB_BC_COUNT; c++)
-                ap_rprintf(r, "<th>%s</th>", gwelb_balancer_counter_names[c]);
-            ap_rputs("</tr>\n<tr>", r);
-        } else
-            ap_rputs("<p>balancer: ", r);
-        gwelb_status_counters(r, table, gwelb_balancer_counter_names,
-                              GWELB_BC_COUNT, e->st->n);
-        ap_rputs(table ? "</tr>\n</table>\n" : "</p>\n", r);
+    ap_rprintf(r, "<h3>%s", ap_escape_html(r->pool, e->balancer->s->name));
+    if (e->s->is_virtual)
+        ap_rprintf(r, " (virtual host %s)",
+                   ap_escape_html(r->pool, gwelb_vhost_id(r->pool, e->s)));
+    ap_rputs("</h3>\n", r);
+    gwelb_status_heads(r, table, "<th>Member</th><th>Route</th>",
+                       gwelb_member_counter_names, GWELB_MC_COUNT);
+    for (j = 0; j < e->balancer->workers->nelts; j++) {
+        gwelb_member_stats *m = gwelb_member_slot(e->st, w[j]);
+
+        ap_rprintf(r,
+                   table ? "<tr><td>%s</td><td>%s</td>" : "<p>%s, route %s: ",
+                   ap_escape_html(r->pool, w[j]->s->name_ex),
+                   ap_escape_html(r->pool, w[j]->s->route));
+        gwelb_status_counters(r, table, gwelb_member_counter_names,
+                              GWELB_MC_COUNT, m ? m->n : NULL);
+        ap_rputs(table ? "</tr>\n" : "</p>\n", r);
     }
+    if (table)
+        ap_rputs("</table>\n", r);
+    gwelb_status_heads(r, table, "", gwelb_balancer_counter_names,
+                       GWELB_BC_COUNT);
+    ap_rputs(table ? "<tr>" : "<p>balancer: ", r);
+    gwelb_status_counters(r, table, gwelb_balancer_counter_names,
+                          GWELB_BC_COUNT, e->st->n);
+    ap_rputs(table ? "</tr>\n</table>\n" : "</p>\n", r);
 }
 
 static int gwelb_status_hook(request_rec *r, int flags)
@@ -505,10 +532,15 @@ static int gwelb_status_hook(request_rec *r, int flags)
             &APR_ARRAY_IDX(gwelb_status_list, i, gwelb_status_entry);
         gwelb_ensure_wrapped(e->balancer, r, gwelb_proxy_conf_of(e->s));
     }
-    if (flags & AP_STATUS_SHORT)
+    if (flags & AP_STATUS_SHORT) {
         gwelb_status_auto(r);
-    else
-        gwelb_status_html(r, !(flags & AP_STATUS_NOTABLE));
+        return OK;
+    }
+    ap_rputs("<hr />\n<h2>mod_gwe_lb routing</h2>\n", r);
+    for (i = 0; i < gwelb_status_list->nelts; i++)
+        gwelb_status_html(
+            r, &APR_ARRAY_IDX(gwelb_status_list, i, gwelb_status_entry),
+            !(flags & AP_STATUS_NOTABLE));
     return OK;
 }
 
