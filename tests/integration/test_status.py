@@ -3,8 +3,9 @@
 
 Requests of known kinds (route by parameter, by cookie, none, a route
 naming no member, a disabled member's route) go over four keep-alive
-connections at once, round robin, so under prefork (four children here)
-four different children count them; the counters in shared memory must add
+connections open at once, a client thread each, so under prefork (four
+children here) four different children count them, and under event and
+worker four threads at a time; the counters in shared memory must add
 up to exactly what was sent, split exactly by kind.  Graceful and full
 restarts keep them; a balancer added in a reload starts at zero.
 """
@@ -181,19 +182,34 @@ ROUNDS = 12  # requests of each kind
 
 def send_known_kinds(env):
     """ROUNDS requests of each kind over CHILDREN keep-alive connections,
-    round robin; returns (responses with their kinds, the expected
-    counters)."""
+    all open at once (so under prefork each is a child of its own), one
+    client thread each, so the counters are added to concurrently; returns
+    (responses with their kinds, the expected counters, Unknown)."""
     conns = [env.connection() for _ in range(CHILDREN)]
-    sent = []
+    sent, errors = [], []
+
+    def client(k):
+        try:
+            for n in range(k, ROUNDS * len(KINDS), CHILDREN):
+                kind, target, cookies, _ = KINDS[n % len(KINDS)]
+                sent.append((kind, conns[k].request(target, cookies=cookies)))
+        except Exception as e:  # reported below, in the test's thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=client, args=(k,))
+               for k in range(CHILDREN)]
     try:
-        for n in range(ROUNDS * len(KINDS)):
-            kind, target, cookies, _ = KINDS[n % len(KINDS)]
-            r = conns[n % CHILDREN].request(target, cookies=cookies)
-            assert r.status == 200 and r.member, r
-            sent.append((kind, r))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
     finally:
         for c in conns:
             c.close()
+    assert not errors and not any(t.is_alive() for t in threads), errors
+    assert len(sent) == ROUNDS * len(KINDS)
+    for _, r in sent:
+        assert r.status == 200 and r.member, r
     want = {route: Counter() for route in ROUTE.values()}
     unknown = 0
     for kind, r in sent:
