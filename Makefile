@@ -4,7 +4,8 @@
 #   make test    install what is missing (as root), build, run every test
 #   make run     a real Apache on 127.0.0.1 with the sample configuration
 #   make bench   microbenchmark of sticky/, instructions per request (callgrind)
-#                and end-to-end against stock Apache (bench-instr, bench-svg, bench-e2e)
+#                and end-to-end against stock Apache (bench-instr, bench-svg,
+#                bench-status, bench-e2e)
 #   make fuzz    the libFuzzer targets, for longer than make test does
 #   make soak    long fault and hostile-input runs
 #   make install install the module into this machine's Apache (apxs)
@@ -44,7 +45,7 @@ UNIT_CRYPTO = $(if $(CRYPTO_LIBS),-DGWE_TEST_LIBCRYPTO)
 FUZZ_SECONDS ?= 5
 
 .PHONY: all deps test unit unit-san fuzz-smoke fuzz fuzz-replay integration \
-        browser alloc-guard bench bench-micro bench-e2e bench-instr bench-svg run soak install \
+        browser alloc-guard bench bench-micro bench-e2e bench-instr bench-svg bench-status run soak install \
         deb deb-test clean
 
 all: $(MODULE)
@@ -225,8 +226,13 @@ bench-instr: $(MODULE)
 bench-svg: $(MODULE)
 	bench/instr.sh svg
 
+# What the server-status counters cost per request (issue 15: <= 100).
+bench-status: $(MODULE)
+	bench/status-cost.sh
+
 bench: deps bench-micro $(MODULE)
 	bench/instr.sh all
+	bench/status-cost.sh
 	bench/run.sh
 
 run: deps $(MODULE)

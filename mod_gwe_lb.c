@@ -96,20 +96,37 @@ static void gwelb_build_index(apr_pool_t *p)
     }
 }
 
+static gwelb_conf_slot *gwelb_index_find(const proxy_balancer *b)
+{
+    size_t i;
+
+    for (i = gwelb_slot_of(b); gwelb_index[i].balancer;
+         i = (i + 1) & gwelb_index_mask)
+        if (gwelb_index[i].balancer == b)
+            return &gwelb_index[i];
+    return NULL;
+}
+
 /* The configuration of a balancer a request goes through; NULL when the
  * balancer has no GWELB directives. */
 gwelb_balancer_conf *gwelb_balancer_conf_of(const proxy_balancer *b)
 {
-    size_t i;
+    gwelb_conf_slot *slot;
 
     if (!gwelb_index) /* before post_config */
         return gwelb_balancers ? apr_hash_get(gwelb_balancers, &b, sizeof(b))
                                : NULL;
-    for (i = gwelb_slot_of(b); gwelb_index[i].balancer;
-         i = (i + 1) & gwelb_index_mask)
-        if (gwelb_index[i].balancer == b)
-            return gwelb_index[i].conf;
-    return NULL;
+    return (slot = gwelb_index_find(b)) ? slot->conf : NULL;
+}
+
+/* Hands the counters to the balancer's configuration, where the request
+ * path reads them (gwelb_balancer_conf.stats). */
+void gwelb_bind_stats(const proxy_balancer *b, gwelb_stats *st)
+{
+    gwelb_balancer_conf *bc = gwelb_balancer_conf_of(b);
+
+    if (bc)
+        bc->stats = st;
 }
 
 /* One wrapper per lbmethod provider, so any lbmethod the balancer has, or
@@ -165,6 +182,7 @@ static int gwelb_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 {
     gwelb_build_wrappers(pconf);
     gwelb_build_index(pconf);
+    gwelb_status_post_config(pconf, ptemp, main_s);
     gwelb_retry_worker = APR_RETRIEVE_OPTIONAL_FN(ap_proxy_retry_worker);
     return OK;
 }
@@ -224,6 +242,8 @@ static void gwelb_register_hooks(apr_pool_t *p)
     ap_hook_check_config(gwelb_check_config, after_proxy, NULL,
                          APR_HOOK_MIDDLE);
     ap_hook_post_config(gwelb_post_config, after_proxy, NULL, APR_HOOK_MIDDLE);
+    /* the mod_gwe_lb section of server-status, when mod_status is loaded */
+    gwelb_status_register_hooks(p);
     /* Below mod_ssl (AP_FTYPE_CONNECTION + 5): it sees plain bytes. */
     gwelb_tunnel_filter_handle = ap_register_output_filter(
         "GWELB_TUNNEL_COOKIE", gwelb_tunnel_filter, NULL, AP_FTYPE_CONNECTION);
@@ -240,6 +260,7 @@ AP_DECLARE_MODULE(gwe_lb) = {
     gwelb_create_server_conf, /* sections with GWELB directives, for checks */
     gwelb_merge_server_conf,  /* each server keeps its own sections */
     gwelb_cmds,               /* the GWELB directives */
-    gwelb_register_hooks,     /* pre/post_request, check/post_config */
+    gwelb_register_hooks,     /* pre/post_request, check/post_config,
+                                 server-status */
     AP_MODULE_FLAG_NONE       /* no special merging */
 };

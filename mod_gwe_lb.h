@@ -68,6 +68,12 @@ typedef struct gwelb_balancer_conf {
     int separator;         /* GWELBRouteSeparator; default '.' */
     int sticky_force;      /* GWELBStickyForce; default Off */
     int cookie_from_param; /* GWELBCookieFromParam; default On */
+
+    /* Not a directive: the balancer's server-status counters, bound in
+     * post_config (gwelb_bind_stats).  One configuration serves one
+     * balancer and its virtual hosts' inherited copies, which share the
+     * counters, so the request path finds them here without a lookup. */
+    struct gwelb_stats *stats;
 } gwelb_balancer_conf;
 
 /* Per-server configuration: every section that holds GWELB directives, so
@@ -125,7 +131,37 @@ typedef struct gwelb_request {
     int tunnel_seen;          /* it has seen the member's first bytes */
     int cookie_filter;        /* the GWELB_COOKIE filter is in place */
     int stripped;             /* indirect=on removed the route cookie */
+    int cookie_refresh;       /* `cookie` only refreshes a valid route
+                                 cookie: counted Refreshed, not Issued */
 } gwelb_request;
+
+/* The server-status counters (README 7.13), in their ?auto order.  Per
+ * member: requests it served by how it was picked, requests that asked for
+ * it and another served, Set-Cookies naming it that went out (new or
+ * changed route; refreshed).  Per balancer: route cookies refused as
+ * forged, expired or legacy, and requests whose parameter or route cookie
+ * named no member. */
+typedef enum {
+    GWELB_MC_PARAM = 0,
+    GWELB_MC_COOKIE,
+    GWELB_MC_FALLBACK,
+    GWELB_MC_LBMETHOD,
+    GWELB_MC_MOVED,
+    GWELB_MC_ISSUED,
+    GWELB_MC_REFRESHED,
+    GWELB_MC_COUNT
+} gwelb_member_counter;
+
+typedef enum {
+    GWELB_BC_FORGED = 0,
+    GWELB_BC_EXPIRED,
+    GWELB_BC_LEGACY,
+    GWELB_BC_UNKNOWN,
+    GWELB_BC_COUNT
+} gwelb_balancer_counter;
+
+/* A balancer's counters in shared memory (mod_gwe_lb_status.c). */
+typedef struct gwelb_stats gwelb_stats;
 
 /* ---- shared between the glue's files ------------------------------------ */
 
@@ -169,6 +205,23 @@ const char *gwelb_keys_load(apr_pool_t *p, apr_pool_t *ptemp,
                             gwelb_balancer_conf *bc);
 int gwelb_mac(void *ctx, int key_index, const gwe_slice *parts, size_t nparts,
               unsigned char out[32]);
+
+/* mod_gwe_lb.c: binds a GWELB balancer's counters (post_config) */
+void gwelb_bind_stats(const proxy_balancer *b, gwelb_stats *st);
+
+/* mod_gwe_lb_status.c */
+void gwelb_status_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
+                              server_rec *main_s);
+void gwelb_status_register_hooks(apr_pool_t *p);
+/* Once per request, from post_request. */
+void gwelb_status_count(const gwelb_request *rq);
+/* For counts decided elsewhere (the signed route cookie): at most once per
+ * request each.  Refreshed needs no call when the refreshing Set-Cookie is
+ * rq->cookie with rq->cookie_refresh set. */
+void gwelb_status_bump_member(const gwelb_request *rq, const proxy_worker *w,
+                              gwelb_member_counter c);
+void gwelb_status_bump_balancer(const gwelb_request *rq,
+                                gwelb_balancer_counter c);
 
 /* mod_gwe_lb_cookie.c */
 void gwelb_cookie_prepare(apr_pool_t *p, gwelb_balancer_conf *bc);

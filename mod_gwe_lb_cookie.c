@@ -246,7 +246,11 @@ void gwelb_cookie_for_attempt(request_rec *r, gwelb_request *rq)
         gwelb_drop_cookie(r, r->headers_out, rq->cookie);
         rq->cookie = NULL;
     }
+    rq->cookie_refresh = 0;
     if (gwelb_needs_cookie(rq) && (rq->cookie = gwelb_cookie_value(r, rq))) {
+        /* the same member's valid cookie, re-dated (README 4.8) */
+        rq->cookie_refresh =
+            rq->cookie_route && !strcmp(rq->cookie_route, rq->served_route);
         apr_table_addn(r->headers_out, "Set-Cookie", rq->cookie);
         /* mod_cache's own "do not store" switch; r->no_cache would also
          * make httpd add an Expires header to the response */

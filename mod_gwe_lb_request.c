@@ -108,6 +108,7 @@ static void gwelb_extract(request_rec *r, const gwelb_balancer_conf *bc,
     if (!ncookies && (bc->nparams <= 0 || !gwe_url_has_params(url, url_len))) {
         memset(res, 0, sizeof(*res)); /* GWE_SOURCE_NONE, GWE_COOKIE_ABSENT */
         res->route = res->param = res->cookie_route = -1;
+        res->unknown = 0;
         rq->extracted = 1;
         rq->cookie_route = rq->requested = NULL;
         return;
@@ -146,6 +147,13 @@ static void gwelb_extract(request_rec *r, const gwelb_balancer_conf *bc,
                        res);
 
     rq->extracted = 1;
+    /* a refused signed cookie, on server-status (README 7.13) */
+    if (sc.verify && res->cookie_status != GWE_COOKIE_VALID &&
+        res->cookie_status != GWE_COOKIE_ABSENT)
+        gwelb_status_bump_balancer(
+            rq, res->cookie_status == GWE_COOKIE_FORGED    ? GWELB_BC_FORGED
+                : res->cookie_status == GWE_COOKIE_EXPIRED ? GWELB_BC_EXPIRED
+                                                           : GWELB_BC_LEGACY);
     rq->cookie_route =
         res->cookie_route < 0
             ? NULL
@@ -443,16 +451,10 @@ proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r)
  * answered, nothing sent and an error status set by mod_proxy, the
  * variables must not name a member (README 7.6).
  */
-int gwelb_post_request(proxy_worker *worker, proxy_balancer *balancer,
-                       request_rec *r, proxy_server_conf *conf)
+static void gwelb_settle(request_rec *r, gwelb_request *rq)
 {
-    gwelb_request *rq =
-        ap_get_module_config(r->request_config, &gwe_lb_module);
-    int overridden;
+    int overridden = apr_table_get(r->notes, "proxy-error-override") != NULL;
 
-    if (!rq || !rq->served || r->sent_bodyct)
-        return DECLINED; /* the member's response went out as it was */
-    overridden = apr_table_get(r->notes, "proxy-error-override") != NULL;
     if (overridden && rq->cookie) {
         gwelb_drop_cookie(r, r->headers_out, rq->cookie);
         apr_table_addn(r->err_headers_out, "Set-Cookie", rq->cookie);
@@ -463,5 +465,22 @@ int gwelb_post_request(proxy_worker *worker, proxy_balancer *balancer,
         rq->cookie = NULL;
         gwelb_set_env(r, rq, NULL);
     }
+}
+
+/* Ordered before mod_proxy_balancer's, which answers this RUN_FIRST hook.
+ * mod_proxy runs it once per request, after the last attempt, also when
+ * no attempt got a member: the one place that counts each request once. */
+int gwelb_post_request(proxy_worker *worker, proxy_balancer *balancer,
+                       request_rec *r, proxy_server_conf *conf)
+{
+    gwelb_request *rq =
+        ap_get_module_config(r->request_config, &gwe_lb_module);
+
+    if (!rq)
+        return DECLINED;
+    /* once headers went out, the member's response went out as it was */
+    if (rq->served && !r->sent_bodyct)
+        gwelb_settle(r, rq);
+    gwelb_status_count(rq);
     return DECLINED;
 }

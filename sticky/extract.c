@@ -47,12 +47,13 @@ static int resolve(const gwe_slice *raw, const members *m)
 }
 
 /* The first value of the route cookie, over every Cookie header in order,
- * that names a member; -1 if none does. */
+ * that names a member; -1 if none does.  *seen: the cookie was sent. */
 static int cookie_route(const gwe_sticky_conf *conf, const gwe_slice *cookies,
-                        size_t ncookies, const members *m)
+                        size_t ncookies, const members *m, int *seen)
 {
     size_t i;
 
+    *seen = 0;
     for (i = 0; i < ncookies; i++) {
         gwe_cookie_iter it;
         gwe_slice v;
@@ -61,6 +62,7 @@ static int cookie_route(const gwe_sticky_conf *conf, const gwe_slice *cookies,
         while (gwe_cookie_next(&it, conf->cookie.ptr, conf->cookie.len, &v)) {
             int r = resolve(&v, m);
 
+            *seen = 1;
             if (r >= 0)
                 return r;
         }
@@ -123,7 +125,7 @@ void gwe_sticky_extract(const gwe_sticky_conf *conf, const char *url,
 {
     members m;
     gwe_slice v;
-    int idx;
+    int idx, seen;
 
     members_init(&m, routes, nroutes, conf->separator);
     out->source = GWE_SOURCE_NONE;
@@ -133,6 +135,7 @@ void gwe_sticky_extract(const gwe_sticky_conf *conf, const char *url,
     out->cookie_status = GWE_COOKIE_ABSENT;
     out->cookie_refresh = 0;
     out->cookie_issued = 0;
+    out->unknown = 0;
 
     idx = gwe_url_param_find(url, url_len, conf->params, conf->nparams, &v);
     if (idx >= 0) {
@@ -142,7 +145,8 @@ void gwe_sticky_extract(const gwe_sticky_conf *conf, const char *url,
             out->source = GWE_SOURCE_PARAM;
             out->route = r;
             out->param = idx;
-        }
+        } else
+            out->unknown |= GWE_UNKNOWN_PARAM;
     }
 
     if (conf->cookie.len == 0 || cookies == NULL)
@@ -152,10 +156,16 @@ void gwe_sticky_extract(const gwe_sticky_conf *conf, const char *url,
 
         signed_cookie(conf, cookies, ncookies, &m, out, &legacy);
         idx = out->cookie_route >= 0 ? out->cookie_route : legacy;
+        /* verified, but naming no member */
+        if (idx < 0 && out->cookie_status == GWE_COOKIE_VALID)
+            out->unknown |= GWE_UNKNOWN_COOKIE;
     } else {
-        idx = out->cookie_route = cookie_route(conf, cookies, ncookies, &m);
+        idx = out->cookie_route =
+            cookie_route(conf, cookies, ncookies, &m, &seen);
         if (idx >= 0)
             out->cookie_status = GWE_COOKIE_VALID;
+        else if (seen)
+            out->unknown |= GWE_UNKNOWN_COOKIE;
     }
     if (out->source == GWE_SOURCE_NONE && idx >= 0) {
         out->source = GWE_SOURCE_COOKIE;

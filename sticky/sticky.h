@@ -186,7 +186,15 @@ typedef struct gwe_sticky_result {
     int cookie_status;  /* enum gwe_cookie_status (GWELB_COOKIE_STATUS) */
     int cookie_refresh; /* with keys: the valid cookie is due a refresh */
     long cookie_issued; /* with keys: when the valid cookie was issued */
+    unsigned unknown;   /* GWE_UNKNOWN_* bits: a value was there but named
+                           no member (counted on server-status) */
 } gwe_sticky_result;
+
+/* gwe_sticky_result.unknown: the first occurrence of a parameter was found
+ * and its value (empty, malformed or of no member's route) names no
+ * member; the route cookie was sent and none of its values names one. */
+#define GWE_UNKNOWN_PARAM 1u
+#define GWE_UNKNOWN_COOKIE 2u
 
 /*
  * gwe_sticky_extract - the requested route of one request.
@@ -198,7 +206,8 @@ typedef struct gwe_sticky_result {
  * Step 1: the first parameter occurrence; if its value decodes and names a
  * member, source is PARAM.  Step 2: otherwise the first route cookie value
  * that decodes and names a member, source COOKIE.  cookie_route is computed
- * in both cases.  A malformed or unknown value counts as no route.
+ * in both cases.  A malformed or unknown value counts as no route, and
+ * sets its bit in unknown.
  *
  * cookie_status without keys: VALID when cookie_route names a member, else
  * ABSENT.  With keys (conf->verify), each route cookie value in order: the

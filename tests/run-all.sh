@@ -49,7 +49,7 @@ if [ -x tests/soak/quick.sh ]; then stage faults tests/soak/quick.sh; fi
 
 echo
 for f in build/results/*; do
-    case $f in *.log) continue ;; esac
+    case $f in *.log|*.txt) continue ;; esac  # logs, figures: not counts
     read -r p q <"$f"
     printf '  %-14s %5d passed, %d failed\n' "$(basename "$f")" "$p" "$q"
     passed=$((passed + p)); failed=$((failed + q))

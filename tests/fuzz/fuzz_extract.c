@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gwe_sticky_conf conf;
     gwe_sticky_result res;
     size_t nroutes, nnames, nlines = 0, i;
-    int first_cookie = -1, idx;
+    int first_cookie = -1, cookie_sent = 0, idx;
     unsigned b, len;
     fuzz_in in;
 
@@ -91,15 +91,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             gwe_cookie_iter it;
 
             gwe_cookie_iter_init(&it, lines[i].ptr, lines[i].len);
-            while (first_cookie < 0 &&
-                   gwe_cookie_next(&it, cookie_name.ptr, cookie_name.len, &v))
+            while (first_cookie < 0 && gwe_cookie_next(&it, cookie_name.ptr,
+                                                       cookie_name.len, &v)) {
                 first_cookie = resolve(&v, conf.separator, routes, nroutes);
+                cookie_sent = 1;
+            }
         }
     }
     FUZZ_ASSERT(res.cookie_route == first_cookie);
+    FUZZ_ASSERT(!(res.unknown & GWE_UNKNOWN_COOKIE) ==
+                !(cookie_sent && first_cookie < 0));
 
     /* the parameter on its own */
     idx = gwe_url_param_find(url.ptr, url.len, names, nnames, &v);
+    FUZZ_ASSERT(
+        !(res.unknown & GWE_UNKNOWN_PARAM) ==
+        !(idx >= 0 && resolve(&v, conf.separator, routes, nroutes) < 0));
     if (idx >= 0 && resolve(&v, conf.separator, routes, nroutes) >= 0) {
         FUZZ_ASSERT(res.source == GWE_SOURCE_PARAM && res.param == idx);
         FUZZ_ASSERT(res.route == resolve(&v, conf.separator, routes, nroutes));

@@ -223,12 +223,82 @@ START_TEST(extract_row_test)
 }
 END_TEST
 
+/* gwe_sticky_result.unknown: a value that was sent but names no member
+ * (server-status counts it as Unknown). */
+#define UP GWE_UNKNOWN_PARAM
+#define UC GWE_UNKNOWN_COOKIE
+
+typedef struct unknown_row {
+    const char *name;
+    lit url;
+    lit cookies[2];
+    size_t ncookies;
+    int conf;
+    unsigned unknown;
+} unknown_row;
+
+static const unknown_row unknown_rows[] = {
+    {"no param, no cookie: nothing unknown", L("/p?x=1"), C1("a=1"), 0, 0},
+    {"param naming a member is not unknown", L("/p?alias=s.n1"), C0, 0, 0},
+    {"param naming no member", L("/p?alias=s.n9"), C0, 0, UP},
+    {"empty param value names no member", L("/p?alias="), C0, 0, UP},
+    {"malformed escape in the param", L("/p?alias=%zz.n1"), C0, 0, UP},
+    {"substring param name was not sent", L("/p?xalias=s.n9"), C0, 0, 0},
+    {"only the first occurrence counts", L("/p?alias=s.n1&alias=s.n9"), C0, 0,
+     0},
+    {"unknown param, then the cookie routes", L("/p?alias=s.n9"),
+     C1("ROUTEID=.n2"), 0, UP},
+    {"cookie naming no member", L("/p"), C1("ROUTEID=.n9"), 0, UC},
+    {"empty cookie value", L("/p"), C1("ROUTEID="), 0, UC},
+    {"a later value names a member: not unknown", L("/p"),
+     C1("ROUTEID=.n9; ROUTEID=.n2"), 0, 0},
+    {"a value on the second line names a member", L("/p"),
+     C2("ROUTEID=.n9", "ROUTEID=.n1"), 0, 0},
+    {"cookie of another name was not sent", L("/p"), C1("XROUTEID=.n9"), 0, 0},
+    {"both unknown", L("/p?alias=x"), C1("ROUTEID=.n9"), 0, UP | UC},
+    {"param routes, the cookie is still unknown", L("/p?alias=s.n1"),
+     C1("ROUTEID=.zz"), 0, UC},
+    {"no route cookie configured: cookies are not looked at", L("/p"),
+     C1("ROUTEID=.n9"), 2, 0},
+    {"no parameter configured: the URL is not looked at", L("/p?alias=s.n9"),
+     C0, 3, 0},
+};
+
+START_TEST(unknown_row_test)
+{
+    const unknown_row *r = &unknown_rows[_i];
+    gwe_slice routes[NELEMS(members)], cookies[2];
+    gwe_sticky_result res;
+    const char *u;
+    size_t i;
+    guard g;
+
+    guard_init(&g);
+    for (i = 0; i < NELEMS(members); i++) {
+        routes[i].ptr = guard_str(&g, members[i]);
+        routes[i].len = strlen(members[i]);
+    }
+    for (i = 0; i < r->ncookies; i++) {
+        cookies[i].ptr = guard_dup(&g, r->cookies[i].p, r->cookies[i].n);
+        cookies[i].len = r->cookies[i].n;
+    }
+    u = guard_dup(&g, r->url.p, r->url.n);
+    memset(&res, 0x55, sizeof res);
+    gwe_sticky_extract(&confs[r->conf], u, r->url.n, cookies, r->ncookies,
+                       routes, NELEMS(members), &res);
+    ck_assert_msg(res.unknown == r->unknown, "%s: got unknown %u, want %u",
+                  r->name, res.unknown, r->unknown);
+    guard_release(&g);
+}
+END_TEST
+
 Suite *suite_extract(void)
 {
     Suite *s = suite_create("extract");
     TCase *tc = tcase_create("gwe_sticky_extract");
 
     tcase_add_loop_test(tc, extract_row_test, 0, (int)NELEMS(rows));
+    tcase_add_loop_test(tc, unknown_row_test, 0, (int)NELEMS(unknown_rows));
     suite_add_tcase(s, tc);
     return s;
 }
