@@ -54,7 +54,15 @@ typedef struct gwelb_balancer_conf {
     int separator;         /* GWELBRouteSeparator; default '.' */
     int sticky_force;      /* GWELBStickyForce; default Off */
     int cookie_from_param; /* GWELBCookieFromParam; default On */
+    int fallback;          /* GWELBFallback (gwelb_fallback); default none */
 } gwelb_balancer_conf;
+
+/* GWELBFallback: how a request without a usable route picks its member
+ * (README 4.7). */
+typedef enum {
+    GWELB_FALLBACK_NONE = 0,     /* the balancer's own lbmethod */
+    GWELB_FALLBACK_CLIENT_IP = 1 /* rendezvous hashing of the client address */
+} gwelb_fallback;
 
 /* Per-server configuration: every section that holds GWELB directives, so
  * post_config can check each one belongs to a balancer it can serve. */
@@ -146,6 +154,9 @@ proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r);
 int gwelb_post_request(proxy_worker *worker, proxy_balancer *balancer,
                        request_rec *r, proxy_server_conf *conf);
 void gwelb_set_env(request_rec *r, gwelb_request *rq, const char *served);
+
+/* mod_gwe_lb_fallback.c */
+proxy_worker *gwelb_fallback_member(proxy_balancer *b, request_rec *r);
 
 /* mod_gwe_lb_cookie.c */
 void gwelb_cookie_prepare(apr_pool_t *p, gwelb_balancer_conf *bc);
