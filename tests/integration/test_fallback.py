@@ -18,12 +18,13 @@ build/results/fallback-figures.txt.
 import http.client
 import os
 import re
+import socket
 from pathlib import Path
 
 import pytest
 
 from gwetest import HttpdEnv
-from gwetest.httpd import REPO, free_port
+from gwetest.httpd import BACKEND_DOWN, REPO, free_port
 
 ROUTES = ("GWE_Frontend_1", "GWE_Frontend_2", "GWE_Backend_1",
           "GWE_Backend_2", "GWE_Frontend_3")
@@ -36,6 +37,8 @@ FIGURES = REPO / "build" / "results" / "fallback-figures.txt"
 REMOTEIP = """
 RemoteIPHeader X-Forwarded-For
 RemoteIPInternalProxy 127.0.0.1
+# one connection carries a whole sample
+MaxKeepAliveRequests 0
 """
 
 
@@ -64,25 +67,31 @@ class Members:
 
     def config(self):
         out = []
+        keepalive = "On" if self.env.mpm == "event" else "Off"
         for name, port in zip(self.names, self.ports):
             root = Path(self.env.dir) / "members" / name
             root.mkdir(parents=True, exist_ok=True)
             (root / "who").write_text(name)
-            # its own (empty) log: the access log holds the balancer's lines
+            # its own (empty) log: the access log holds the balancer's
+            # lines.  Under prefork and worker an idle keep-alive
+            # connection from mod_proxy holds a process or thread, and the
+            # test's few would run out; event parks it without one.
             out.append('<VirtualHost 127.0.0.1:%d>\n    DocumentRoot "%s"\n'
-                       '    CustomLog "/dev/null" "%%h"\n</VirtualHost>'
-                       % (port, root))
+                       '    CustomLog "/dev/null" "%%h"\n    KeepAlive %s\n'
+                       '</VirtualHost>' % (port, root, keepalive))
         return "\n".join(out) + "\n"
 
 
-def balancer(members, name, spec, extra="GWELBFallback client-ip"):
+def balancer(members, name, spec, extra="GWELBFallback client-ip",
+             cookie=True):
     """A balancer of `members`; spec: [(member index, BalancerMember
     parameters)], in the order written."""
     lines = ['<Proxy "balancer://%s">' % name]
     for i, params in spec:
         lines.append('    BalancerMember "%s" route=%s %s'
                      % (members.url(i), ROUTES[i], params))
-    lines.append("    GWELBRouteCookie ROUTEID path=/%s/" % name)
+    if cookie:
+        lines.append("    GWELBRouteCookie ROUTEID path=/%s/" % name)
     lines += ["    " + x for x in extra.splitlines() if x.strip()]
     lines.append("</Proxy>")
     lines.append('ProxyPass "/%s/" "balancer://%s/"' % (name, name))
@@ -103,6 +112,7 @@ BALANCERS_A = {
                  (2, "loadfactor=2"), (3, "loadfactor=4")],
     "weighted2": [(0, "loadfactor=3"), (1, "loadfactor=1"),
                   (2, "loadfactor=1"), (3, "loadfactor=5")],
+    "three_b": plain(range(3)) + [(3, "status=+D")],
     # drained, hot standby, disabled: the fallback picks m4 and m5 only
     "special": [(0, "status=+N"), (1, "status=+H"), (2, "status=+D"),
                 (3, ""), (4, "")],
@@ -124,6 +134,14 @@ def config_a(members):
     body += balancer(members, "stock", plain(range(4)), extra="")
     body += balancer(members, "forced", BALANCERS_A["three"],
                      extra="GWELBFallback client-ip\nGWELBStickyForce On")
+    body += balancer(members, "param", plain(range(4)),
+                     extra="GWELBStickyParam alias\nGWELBFallback client-ip",
+                     cookie=False)
+    # the 4th member's server is down; "three_b" is what remains
+    body += balancer(members, "dead", plain(range(3)),
+                     extra="GWELBFallback client-ip").replace(
+        "</Proxy>", '    BalancerMember "http://127.0.0.1:%d" route=%s\n'
+        "</Proxy>" % (free_port(), ROUTES[3]))
     # members without route=: keyed by their URL
     body += '<Proxy "balancer://unrouted">\n'
     for i in range(4):
@@ -185,18 +203,30 @@ class Client:
         self.conn.close()
 
 
-def mapping(env, balancer_name, n):
-    """The member each of the first n sample addresses reaches."""
-    c = Client(env)
-    try:
-        out = []
-        for i in range(n):
-            status, member, _ = c.ask("/%s/who" % balancer_name, address(i))
-            assert status == 200, (balancer_name, address(i), status)
-            out.append(member)
-        return out
-    finally:
-        c.close()
+def mapping(env, balancer_name, n, batch=100):
+    """The member each of the first n sample addresses reaches: requests
+    pipelined on one keep-alive connection, `batch` at a time."""
+    out = []
+    with socket.create_connection(("127.0.0.1", env.port), timeout=15) as s:
+        f = s.makefile("rb")
+        for start in range(0, n, batch):
+            addrs = [address(i) for i in range(start, min(n, start + batch))]
+            s.sendall(b"".join(
+                b"GET /%s/who HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"X-Forwarded-For: %s\r\n\r\n"
+                % (balancer_name.encode(), a.encode()) for a in addrs))
+            for a in addrs:
+                status = int(f.readline().split()[1])
+                length = 0
+                for line in iter(f.readline, b"\r\n"):
+                    assert line, "connection closed"
+                    name, _, value = line.partition(b":")
+                    if name.lower() == b"content-length":
+                        length = int(value)
+                body = f.read(length).decode("latin-1")
+                assert status == 200, (balancer_name, a, status, body)
+                out.append(body)
+    return out
 
 
 _figures = []
@@ -249,6 +279,8 @@ def test_fallback_is_logged_and_in_the_environment(env):
     log = env.log_entry(r)
     assert log["GWELB_ROUTE_SOURCE"] == "none"
     assert log["GWELB_ROUTE"] == "GWE_Backend_1"
+    assert log["GWELB_FALLBACK"] == "client-ip"
+    assert log["BALANCER_WORKER_ROUTE"] == "GWE_Backend_1"
     lines = [x for x in env.log_lines(since=mark) if "GWELB00101" in x]
     assert any("picked by GWELBFallback client-ip" in x and
                "route=GWE_Backend_1" in x for x in lines), lines
@@ -262,6 +294,20 @@ PINNED = [
     ("203.0.113.200", "weighted", "m4"),  # weights 1,1,2,4
     ("2001:db8::1", "four", "m2"),     # GWE_Frontend_2
 ]
+
+
+def test_routed_request_has_no_fallback_variable(env):
+    r = env.get("/four/who", cookies=["ROUTEID=.GWE_Frontend_2"])
+    log = env.log_entry(r)
+    assert log["GWELB_ROUTE_SOURCE"] == "cookie"
+    assert log["GWELB_ROUTE"] == "GWE_Frontend_2"
+    assert log["GWELB_FALLBACK"] == "-"
+
+
+def test_without_fallback_no_fallback_variable(env):
+    log = env.log_entry(env.get("/stock/who"))
+    assert log["GWELB_ROUTE_SOURCE"] == "none"
+    assert log["GWELB_FALLBACK"] == "-"
 
 
 @pytest.mark.parametrize("addr,balancer_name,member", PINNED,
@@ -330,6 +376,21 @@ def test_forced_route_unusable_is_still_503(env):
         c.close()
 
 
+def test_with_a_url_parameter_only(env, base):
+    # GWELBStickyParam without a route cookie: the parameter routes, and a
+    # request without one is picked by its address, like on "four" (the
+    # same routes); no cookie is set
+    c = Client(env)
+    try:
+        for i in range(100):
+            assert c.ask("/param/who?alias=s.GWE_Frontend_2",
+                         address(i))[1] == "m2"
+            status, member, cookie = c.ask("/param/who", address(i))
+            assert member == base[i] and cookie is None
+    finally:
+        c.close()
+
+
 def test_unknown_route_uses_the_fallback(env):
     c = Client(env)
     try:
@@ -344,6 +405,16 @@ def test_unknown_route_uses_the_fallback(env):
 def test_drained_disabled_standby_never_picked(env):
     picks = mapping(env, "special", 2000)
     assert set(picks) == {"m4", "m5"}, set(picks)
+
+
+@pytest.mark.expect_log(*BACKEND_DOWN)
+def test_member_in_error_is_left_out(env):
+    # The addresses of a member whose server is down fail over to the
+    # member they rank next (mod_proxy_balancer's retry, then the member is
+    # in error and left out): the mapping of the three that remain.
+    want = mapping(env, "three_b", 600)
+    assert mapping(env, "dead", 600) == want
+    assert "m4" not in want and len(set(want)) == 3
 
 
 def test_hot_standby_when_no_member_is_usable(env):
@@ -436,3 +507,72 @@ def test_same_mapping_under_every_mpm(base):
         figure("%s instance: %d of %d addresses on the same member as the "
                "%s run" % (mpm, same, N_SMALL, MPM))
         assert got == base[:N_SMALL], mpm
+
+
+# ---- configuration (README 3) ---------------------------------------------
+
+MEMBERS = """
+    BalancerMember "http://127.0.0.1:9" route=A
+    BalancerMember "http://127.0.0.1:10" route=B
+"""
+
+
+def proxy(directives, name="b"):
+    return '<Proxy "balancer://%s">%s    %s\n</Proxy>\nProxyPass "/%s/" ' \
+        '"balancer://%s/"\n' % (name, MEMBERS, directives.strip(), name, name)
+
+
+REFUSED = [
+    ("unknown value", proxy("GWELBRouteCookie R\n    GWELBFallback source"),
+     ["GWELBFallback", "source", "client-ip"]),
+    ("no value", proxy("GWELBRouteCookie R\n    GWELBFallback"),
+     ["GWELBFallback"]),
+    ("two values", proxy("GWELBRouteCookie R\n    GWELBFallback none x"),
+     ["GWELBFallback"]),
+    ("given twice with different values",
+     proxy("GWELBRouteCookie R\n    GWELBFallback none\n"
+           "    GWELBFallback client-ip"),
+     ["GWELBFallback", "twice"]),
+    ("without a route source", proxy("GWELBFallback client-ip"),
+     ["GWELB00001", "GWELBFallback", "GWELBStickyParam"]),
+    ("in the main server", "GWELBFallback client-ip\n" + proxy(
+        "GWELBRouteCookie R"), ["GWELBFallback", "balancer"]),
+    ("in a Location", '<Location "/x">\n    GWELBFallback client-ip\n'
+     '</Location>\n', ["GWELBFallback", "balancer"]),
+]
+
+ACCEPTED = [
+    ("with the route cookie",
+     proxy("GWELBRouteCookie R\n    GWELBFallback client-ip")),
+    ("with a URL parameter only",
+     proxy("GWELBStickyParam alias\n    GWELBFallback client-ip")),
+    ("none, explicitly", proxy("GWELBStickyParam alias\n    GWELBFallback none")),
+    ("value in any case",
+     proxy("GWELBRouteCookie R\n    GWELBFallback Client-IP")),
+    ("repeated with the same value",
+     proxy("GWELBRouteCookie R\n    GWELBFallback client-ip\n"
+           "    GWELBFallback client-ip")),
+]
+
+
+@pytest.fixture(scope="module")
+def conf_env():
+    with HttpdEnv("fallback-conf") as e:
+        yield e
+
+
+@pytest.mark.parametrize("case,body,patterns", REFUSED,
+                         ids=[c[0] for c in REFUSED])
+def test_refused(conf_env, case, body, patterns):
+    ok, output = conf_env.configtest(body)
+    assert not ok, output
+    for p in patterns:
+        assert re.search(p, output), (p, output)
+    started = conf_env.start(body, expect_fail=True)
+    assert not started.ok
+
+
+@pytest.mark.parametrize("case,body", ACCEPTED, ids=[c[0] for c in ACCEPTED])
+def test_accepted(conf_env, case, body):
+    ok, output = conf_env.configtest(body)
+    assert ok, output
