@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from gwetest import HttpdEnv
+from gwetest import BalancerManager, HttpdEnv
 from gwetest.httpd import BACKEND_DOWN, REPO, free_port
 
 ROUTES = ("GWE_Frontend_1", "GWE_Frontend_2", "GWE_Backend_1",
@@ -128,7 +128,13 @@ BALANCERS_A = {
 
 
 def config_a(members):
-    body = REMOTEIP + members.config()
+    body = REMOTEIP + members.config() + """
+<Location "/balancer-manager">
+    SetHandler balancer-manager
+</Location>
+ProxyPass "/balancer-manager" "!"
+"""
+    body += balancer(members, "runtime", plain(range(4)))
     for name, spec in BALANCERS_A.items():
         body += balancer(members, name, spec)
     body += balancer(members, "stock", plain(range(4)), extra="")
@@ -162,8 +168,14 @@ def config_b(members):
 def start(name, config, mpm=None):
     e = HttpdEnv(name, mpm=mpm, extra_modules=("remoteip",))
     members = Members(e)
+    e.fallback_members = members
     e.start(config(members), listen=members.listen())
     return e
+
+
+def env_members(env):
+    """The BalancerMember URLs of an instance's members m1 ... m5."""
+    return [env.fallback_members.url(i) for i in range(len(ROUTES))]
 
 
 @pytest.fixture(scope="module")
@@ -466,6 +478,38 @@ def test_adding_a_member_moves_only_to_it(env, base):
     figure("%s: adding a 5th member moved %.4f of %d addresses, all to it "
            "(bound 1/5 + 2%% = 0.22)" % (MPM, frac, len(base)))
     assert frac <= 0.20 + 0.02
+
+
+def moved_between(before, after):
+    return [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
+
+
+def test_balancer_manager_changes_apply_at_once(env):
+    # balancer-manager changes a member in shared memory: every child sees
+    # it.  Disabling m2 moves only its addresses; enabling it again brings
+    # back exactly the first mapping; a higher loadfactor for m4 moves
+    # addresses only to m4.
+    manager = BalancerManager(env)
+    url = env_members(env)
+    n = 2000
+    first = mapping(env, "runtime", n)
+    try:
+        manager.edit("runtime", url[1], w_status_D="1")
+        off = mapping(env, "runtime", n)
+        moved = moved_between(first, off)
+        assert "m2" not in off and moved
+        assert all(first[i] == "m2" for i in moved)
+        assert len(moved) == first.count("m2")
+        manager.edit("runtime", url[1], w_status_D="0")
+        assert mapping(env, "runtime", n) == first
+        manager.edit("runtime", url[3], w_lf="4")
+        heavy = mapping(env, "runtime", n)
+        moved = moved_between(first, heavy)
+        assert moved and all(heavy[i] == "m4" for i in moved)
+        assert heavy.count("m4") / n > 0.5
+    finally:
+        manager.edit("runtime", url[1], w_status_D="0")
+        manager.edit("runtime", url[3], w_lf="1")
 
 
 @pytest.mark.parametrize("balancer_name", ["four", "weighted", "weighted2"])
