@@ -44,7 +44,7 @@ UNIT_CRYPTO = $(if $(CRYPTO_LIBS),-DGWE_TEST_LIBCRYPTO)
 FUZZ_SECONDS ?= 5
 
 .PHONY: all deps test unit unit-san fuzz-smoke fuzz fuzz-replay integration \
-        browser alloc-guard bench bench-micro bench-e2e bench-instr bench-svg run soak install \
+        browser alloc-guard bench bench-micro bench-e2e bench-instr bench-svg bench-fallback run soak install \
         deb deb-test clean
 
 all: $(MODULE)
@@ -224,6 +224,10 @@ bench-instr: $(MODULE)
 
 bench-svg: $(MODULE)
 	bench/instr.sh svg
+
+# GWELBFallback client-ip's cost above the lbmethod's pick (issue 14)
+bench-fallback: $(MODULE)
+	bench/instr.sh fallback
 
 bench: deps bench-micro $(MODULE)
 	bench/instr.sh all
