@@ -45,7 +45,7 @@ UNIT_CRYPTO = $(if $(CRYPTO_LIBS),-DGWE_TEST_LIBCRYPTO)
 FUZZ_SECONDS ?= 5
 
 .PHONY: all deps test unit unit-san fuzz-smoke fuzz fuzz-replay integration \
-        browser alloc-guard bench bench-micro bench-e2e bench-instr bench-svg bench-status run soak install \
+        browser alloc-guard bench bench-micro bench-e2e bench-instr bench-svg bench-status bench-fallback run soak install \
         deb deb-test clean
 
 all: $(MODULE)
@@ -229,6 +229,10 @@ bench-svg: $(MODULE)
 # What the server-status counters cost per request (issue 15: <= 100).
 bench-status: $(MODULE)
 	bench/status-cost.sh
+
+# GWELBFallback client-ip's cost above the lbmethod's pick (issue 14)
+bench-fallback: $(MODULE)
+	bench/instr.sh fallback
 
 bench: deps bench-micro $(MODULE)
 	bench/instr.sh all

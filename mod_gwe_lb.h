@@ -74,7 +74,15 @@ typedef struct gwelb_balancer_conf {
      * balancer and its virtual hosts' inherited copies, which share the
      * counters, so the request path finds them here without a lookup. */
     struct gwelb_stats *stats;
+    int fallback; /* GWELBFallback (gwelb_fallback); default none */
 } gwelb_balancer_conf;
+
+/* GWELBFallback: how a request without a usable route picks its member
+ * (README 4.7). */
+typedef enum {
+    GWELB_FALLBACK_NONE = 0,     /* the balancer's own lbmethod */
+    GWELB_FALLBACK_CLIENT_IP = 1 /* rendezvous hashing of the client address */
+} gwelb_fallback;
 
 /* Per-server configuration: every section that holds GWELB directives, so
  * post_config can check each one belongs to a balancer it can serve. */
@@ -222,6 +230,8 @@ void gwelb_status_bump_member(const gwelb_request *rq, const proxy_worker *w,
                               gwelb_member_counter c);
 void gwelb_status_bump_balancer(const gwelb_request *rq,
                                 gwelb_balancer_counter c);
+/* mod_gwe_lb_fallback.c */
+proxy_worker *gwelb_fallback_member(proxy_balancer *b, request_rec *r);
 
 /* mod_gwe_lb_cookie.c */
 void gwelb_cookie_prepare(apr_pool_t *p, gwelb_balancer_conf *bc);

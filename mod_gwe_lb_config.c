@@ -25,6 +25,7 @@ void *gwelb_create_balancer_conf(apr_pool_t *p, char *dir)
     bc->separator = GWELB_UNSET;
     bc->sticky_force = GWELB_UNSET;
     bc->cookie_from_param = GWELB_UNSET;
+    bc->fallback = GWELB_UNSET;
     return bc;
 }
 
@@ -32,7 +33,7 @@ static int gwelb_conf_sets_anything(const gwelb_balancer_conf *bc)
 {
     return bc->nparams != GWELB_UNSET || bc->cookie_name || bc->nkeys ||
            bc->separator != GWELB_UNSET || bc->sticky_force != GWELB_UNSET ||
-           bc->cookie_from_param != GWELB_UNSET;
+           bc->cookie_from_param != GWELB_UNSET || bc->fallback != GWELB_UNSET;
 }
 
 /* Inner <Proxy> sections win field by field. */
@@ -68,6 +69,8 @@ void *gwelb_merge_balancer_conf(apr_pool_t *p, void *basev, void *addv)
         bc->sticky_force = base->sticky_force;
     if (add->cookie_from_param == GWELB_UNSET)
         bc->cookie_from_param = base->cookie_from_param;
+    if (add->fallback == GWELB_UNSET)
+        bc->fallback = base->fallback;
     return bc;
 }
 
@@ -323,6 +326,33 @@ static const char *set_cookie_from_param(cmd_parms *cmd, void *mconfig, int on)
     return err ? err : set_flag(cmd, &bc->cookie_from_param, on);
 }
 
+static const char *const gwelb_fallback_names[] = {"none", "client-ip"};
+
+static const char *set_fallback(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    gwelb_balancer_conf *bc = mconfig;
+    const char *err = gwelb_in_balancer(cmd, bc);
+    int v;
+
+    if (err)
+        return err;
+    if (!strcasecmp(arg, "none"))
+        v = GWELB_FALLBACK_NONE;
+    else if (!strcasecmp(arg, "client-ip"))
+        v = GWELB_FALLBACK_CLIENT_IP;
+    else
+        return apr_psprintf(cmd->pool,
+                            "GWELBFallback: '%s' is not allowed; use none "
+                            "(the lbmethod picks) or client-ip (the client "
+                            "address picks)",
+                            arg);
+    if (bc->fallback != GWELB_UNSET && bc->fallback != v)
+        return gwelb_conflict(cmd, gwelb_fallback_names[bc->fallback],
+                              gwelb_fallback_names[v]);
+    bc->fallback = v;
+    return NULL;
+}
+
 const command_rec gwelb_cmds[] = {
     AP_INIT_RAW_ARGS("GWELBStickyParam", set_sticky_param, NULL,
                      RSRC_CONF | ACCESS_CONF,
@@ -353,4 +383,9 @@ const command_rec gwelb_cmds[] = {
                  RSRC_CONF | ACCESS_CONF,
                  "On (default): a route taken from a URL parameter is also "
                  "stored in the route cookie."),
+    AP_INIT_TAKE1("GWELBFallback", set_fallback, NULL, RSRC_CONF | ACCESS_CONF,
+                  "none (default): a request without a usable route is "
+                  "balanced by the lbmethod; client-ip: by rendezvous "
+                  "hashing of the client address over the members the "
+                  "lbmethod could pick."),
     {NULL}};

@@ -273,6 +273,9 @@ void gwelb_set_env(request_rec *r, gwelb_request *rq, const char *served)
     gwelb_env(e, "GWELB_ROUTE", served && *served ? served : NULL, fresh);
     gwelb_env(e, "GWELB_REQUESTED_ROUTE", requested, fresh);
     gwelb_env(e, "GWELB_ROUTE_CHANGED", moved ? "1" : NULL, fresh);
+    gwelb_env(e, "GWELB_FALLBACK",
+              served && rq->picked == GWELB_PICK_FALLBACK ? "client-ip" : NULL,
+              fresh);
     gwelb_env(e, "BALANCER_ROUTE_CHANGED", picked ? "1" : NULL, fresh);
     if (bc->cookie_name)
         gwelb_env(e, "GWELB_COOKIE_STATUS",
@@ -425,9 +428,17 @@ proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r)
         by_route = !strcmp(chosen->s->route, rq->requested);
         rq->picked = rq->res.source == GWE_SOURCE_PARAM ? GWELB_PICK_PARAM
                                                         : GWELB_PICK_COOKIE;
-    } else if (!rq->requested || !gwelb_force(bc, b))
-        rq->picked = (chosen = inner->finder(b, r)) ? GWELB_PICK_LBMETHOD
-                                                    : GWELB_PICK_NONE;
+    } else if (!rq->requested || !gwelb_force(bc, b)) {
+        /* no usable route: the client address, or the lbmethod, picks
+         * (README 4.7); a fallback pick counts like a sticky one */
+        if (bc->fallback == GWELB_FALLBACK_CLIENT_IP &&
+            (chosen = gwelb_fallback_member(b, r))) {
+            gwelb_account_pick(b, inner, chosen, r);
+            rq->picked = GWELB_PICK_FALLBACK;
+        } else
+            rq->picked = (chosen = inner->finder(b, r)) ? GWELB_PICK_LBMETHOD
+                                                        : GWELB_PICK_NONE;
+    }
 
     rq->served = chosen;
     /* the member found by route has exactly the requested route */
@@ -437,7 +448,10 @@ proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r)
     rq->attempts++;
     gwelb_set_env(r, rq, rq->served_route);
     gwelb_log_decision(r, rq, chosen,
-                       chosen ? "" : " (unusable; GWELBStickyForce: 503)");
+                       !chosen ? " (unusable; GWELBStickyForce: 503)"
+                       : rq->picked == GWELB_PICK_FALLBACK
+                           ? " (picked by GWELBFallback client-ip)"
+                           : "");
     if (bc->cookie_name)
         gwelb_cookie_for_attempt(r, rq);
     return chosen;

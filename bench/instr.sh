@@ -4,7 +4,9 @@
 #   bench/instr.sh [table]   `make bench-instr`: the table (~2-3 minutes)
 #   bench/instr.sh svg       `make bench-svg`: bench/results/cost.svg, cost
 #                            against Cookie-header and query size (~2-3 min)
-#   bench/instr.sh all       both, sharing the measurements (`make bench`)
+#   bench/instr.sh fallback  `make bench-fallback`: what GWELBFallback client-ip
+#                            costs above the lbmethod's pick, 4 members (~1 min)
+#   bench/instr.sh all       all three, sharing the measurements (`make bench`)
 #
 # Every number is user-space instructions per request counted by callgrind
 # inside ap_run_process_connection of `apache2 -X` (bench/lib.sh cg_run):
@@ -103,6 +105,22 @@ table() {
     echo "bar met on $nbar of $nshapes shapes, goal on $ngoal of $nshapes"
 }
 
+# GWELBFallback client-ip (issue 14): a new visitor on a 4-member cookie
+# balancer, picked by byrequests (variant 6) and by the fallback (variant
+# 7); the difference is the fallback pick's cost above the lbmethod's own.
+fallback() {
+    local w=cookie-new d goal=400 ok=no
+    ir 6 "$w"; ir 7 "$w"
+    d=$((IR[7,$w] - IR[6,$w]))
+    [ "$d" -le "$goal" ] && ok=yes
+    echo
+    echo "GWELBFallback client-ip, 4 members, a new visitor ($w): instructions per"
+    echo "request (callgrind, as above; $N requests after $WARM of warm-up)"
+    printf '  %-16s %7d  %s\n' "${VARIANT_NAME[6]}" "${IR[6,$w]}" "${VARIANT_DESC[6]}"
+    printf '  %-16s %7d  %s\n' "${VARIANT_NAME[7]}" "${IR[7,$w]}" "${VARIANT_DESC[7]}"
+    echo "fallback pick above the lbmethod's own pick: $d (goal <= $goal: $ok)"
+}
+
 svg() {
     local w v tsv=$BENCH_DIR/results/cost.tsv
     for w in "${SVG_COOKIE[@]}"; do for v in 1 2 3; do ir "$v" "$w"; done; done
@@ -130,13 +148,16 @@ svg() {
 
 main() {
     local T0=$SECONDS v ws=()
+    local vs=("${ALL_VARIANTS[@]}")
     case $mode in
         table) ws=("${WORKLOADS[@]}") ;;
         svg)   ws=("${SVG_COOKIE[@]}" "${SVG_QUERY[@]}") ;;
-        all)   ws=("${WORKLOADS[@]}" "${SVG_COOKIE[@]}" "${SVG_QUERY[@]}") ;;
-        *)     sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+        fallback) ws=(cookie-new); vs=("${FALLBACK_VARIANTS[@]}") ;;
+        all)   ws=("${WORKLOADS[@]}" "${SVG_COOKIE[@]}" "${SVG_QUERY[@]}")
+               vs+=("${FALLBACK_VARIANTS[@]}") ;;
+        *)     sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
     esac
-    need_module "${ALL_VARIANTS[@]}"
+    need_module "${vs[@]}"
     command -v valgrind >/dev/null || die "valgrind is missing (apt-get install valgrind)"
     bench_setup_tmp
     bench_make_inputs
@@ -151,15 +172,20 @@ main() {
         printf '    %-14s %s\n' "$w" "$(input_desc "$w")"
     done
     bench_start_members
-    for v in "${ALL_VARIANTS[@]}"; do
-        bench_start_apache "$v"; check_variant "$v" "${ws[@]}"; bench_stop_apache "$v"
+    for v in "${vs[@]}"; do
+        case $v in
+            6|7) bench_start_apache "$v"; check_variant "$v" cookie-new ;;
+            *)   bench_start_apache "$v"; check_variant "$v" "${ws[@]}" ;;
+        esac
+        bench_stop_apache "$v"
     done
     echo "routing check: passed (curl; sticky inputs and their node2 twins on the named member,"
     echo "  others on both; Set-Cookie ROUTEID=.<member> exactly when expected)"
     case $mode in
         table) table ;;
         svg)   svg ;;
-        all)   table; svg ;;
+        fallback) fallback ;;
+        all)   table; svg; fallback ;;
     esac
     echo "took $((SECONDS - T0)) s"
 }

@@ -14,16 +14,22 @@ BENCH_MODULE=${BENCH_MODULE:-$REPO_DIR/build/mod_gwe_lb.so}
 
 # Variant number -> short name and configuration file.
 VARIANT_NAME=([1]=floor [2]=stock-cookie [3]=gwe-cookie [4]=gwe-param
-              [5]=stock-param)
+              [5]=stock-param [6]=gwe-cookie-4 [7]=gwe-fallback-4)
 VARIANT_CONF=([1]=v1-floor.conf [2]=v2-stock.conf [3]=v3-gwe-cookie.conf
-              [4]=v4-gwe-param.conf [5]=v5-stock-param.conf)
+              [4]=v4-gwe-param.conf [5]=v5-stock-param.conf
+              [6]=v6-gwe-cookie-4.conf [7]=v7-gwe-fallback-4.conf)
 VARIANT_DESC=(
     [1]="mod_proxy_balancer, no stickiness (the floor)"
     [2]="stickysession=ROUTEID + mod_headers Set-Cookie (stock cookie recipe)"
     [3]="mod_gwe_lb, GWELBRouteCookie ROUTEID path=/"
     [4]="mod_gwe_lb, GWELBStickyParam alias"
-    [5]="stickysession=alias (stock parameter stickiness)")
+    [5]="stickysession=alias (stock parameter stickiness)"
+    [6]="mod_gwe_lb, GWELBRouteCookie ROUTEID path=/, 4 members"
+    [7]="mod_gwe_lb, GWELBRouteCookie ROUTEID path=/ + GWELBFallback client-ip, 4 members")
 ALL_VARIANTS=(1 2 3 4 5)
+# The fallback pair (issue 14): variant 7 less variant 6 on a new visitor
+# is the fallback pick's cost above the lbmethod's own pick.
+FALLBACK_VARIANTS=(6 7)
 # The request shapes of issue 12 (bench/README.md, bench/inputs.py).  Cookie
 # shapes compare variant 2 (stock) and 3 (module) with the floor, parameter
 # shapes variant 5 (stock) and 4 (module).
@@ -151,11 +157,12 @@ pin() {  # pin CPU-LIST COMMAND...: run pinned when a CPU list is given
     if [ -n "$cpus" ]; then taskset -c "$cpus" "$@"; else "$@"; fi
 }
 
-bench_start_members() {  # sets MEMBER1_PORT MEMBER2_PORT
-    read -r MEMBER1_PORT MEMBER2_PORT < <(free_ports 2)
+bench_start_members() {  # sets MEMBER1_PORT ... MEMBER4_PORT
+    read -r MEMBER1_PORT MEMBER2_PORT MEMBER3_PORT MEMBER4_PORT < <(free_ports 4)
     mkdir -p "$BENCH_TMP/nginx-tmp"
     sed -e "s|@DIR@|$BENCH_TMP|g" -e "s|@PORT1@|$MEMBER1_PORT|g" \
-        -e "s|@PORT2@|$MEMBER2_PORT|g" \
+        -e "s|@PORT2@|$MEMBER2_PORT|g" -e "s|@PORT3@|$MEMBER3_PORT|g" \
+        -e "s|@PORT4@|$MEMBER4_PORT|g" \
         "$BENCH_DIR/conf/nginx.conf.in" >"$BENCH_TMP/nginx.conf"
     pin "${BENCH_NGINX_CPU:-}" "$NGINX_BIN" -p "$BENCH_TMP" \
         -e "$BENCH_TMP/nginx-error.log" -c "$BENCH_TMP/nginx.conf" \
@@ -183,6 +190,8 @@ Define BENCH_DIR "$dir"
 Define BENCH_LISTEN "127.0.0.1:$port"
 Define BENCH_MEMBER1 "127.0.0.1:$MEMBER1_PORT"
 Define BENCH_MEMBER2 "127.0.0.1:$MEMBER2_PORT"
+Define BENCH_MEMBER3 "127.0.0.1:$MEMBER3_PORT"
+Define BENCH_MEMBER4 "127.0.0.1:$MEMBER4_PORT"
 Define BENCH_VARIANT "$BENCH_DIR/conf/${VARIANT_CONF[$v]}"
 Define BENCH_MODULE "$BENCH_MODULE"
 Include "$BENCH_DIR/conf/httpd-common.conf"
@@ -236,24 +245,27 @@ probe() {
         1) sc=$(grep -i '^set-cookie:' <<<"$hdrs" | sed 's/^[^:]*: *//' | tr -d ' ') ;;
         *) sc=MULTI ;;
     esac
-    case $body in node1|node2) ;; *) body="status-$(head -1 <<<"$hdrs" | cut -d' ' -f2)" ;; esac
+    case $body in node[1-4]) ;; *) body="status-$(head -1 <<<"$hdrs" | cut -d' ' -f2)" ;; esac
     echo "$body $sc"
 }
 
 # What variant V should do with workload W: "node1" when it is sticky to
-# node1, "both" when the balancer spreads it over both members.
+# node1, "both" when the balancer spreads it over both members (node1 and
+# node2 among them, for the 4-member variants), "same" when every request
+# goes to one member, whichever (the fallback: one client address).
 expect_route() {
     case "$1:$(shape_route "$2")" in
-        [23]:cookie|[45]:param) echo node1 ;;
-        *)                      echo both ;;
+        [236]:cookie|[45]:param) echo node1 ;;
+        7:none)                  echo same ;;
+        *)                       echo both ;;
     esac
 }
 # Whether variant V should send a route cookie for workload W (the request
 # has no valid route cookie and the variant writes one).
 expect_cookie() {
     case "$1:$(shape_route "$2")" in
-        [23]:cookie) echo no ;;
-        [23]:*)      echo yes ;;
+        [2367]:cookie) echo no ;;
+        [2367]:*)      echo yes ;;
         *)           echo no ;;
     esac
 }
@@ -283,8 +295,9 @@ check_variant() {
         for i in $(seq 1 $n); do
             got=$(probe "$v" "$w"); m=${got%% *}; sc=${got#* }
             log+="    $w #$i: member=$m set-cookie=$sc"$'\n'
-            case $m in node1|node2) ;; *) bad=1; log+="      ^ no member answered"$'\n' ;; esac
+            case $m in node[1-4]) ;; *) bad=1; log+="      ^ no member answered"$'\n' ;; esac
             seen+=" $m"
+            [ "$want" = same ] && [ "$i" = 1 ] && want=$m
             if [ "$want" != both ] && [ "$m" != "$want" ]; then
                 bad=1; log+="      ^ expected $want"$'\n'
             fi
@@ -441,8 +454,8 @@ need_module() {  # need_module V...: die on an unknown variant or a missing modu
     for v in "$@"; do
         case $v in
             1|2|5) ;;
-            3|4) [ -f "$BENCH_MODULE" ] || die "$BENCH_MODULE is missing: make all" ;;
-            *) die "unknown variant '$v' (1-5)" ;;
+            3|4|6|7) [ -f "$BENCH_MODULE" ] || die "$BENCH_MODULE is missing: make all" ;;
+            *) die "unknown variant '$v' (1-7)" ;;
         esac
     done
 }

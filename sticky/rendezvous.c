@@ -119,31 +119,58 @@ static int route_cmp(const gwe_slice *a, const gwe_slice *b)
     return a->len < b->len ? -1 : a->len > b->len;
 }
 
+gwe_rendezvous_score gwe_rendezvous_score_of(const char *route,
+                                             size_t route_len,
+                                             const char *addr, size_t addr_len,
+                                             unsigned weight)
+{
+    gwe_rendezvous_score sc;
+
+    sc.draw = neg_log2_q32(
+        gwe_rendezvous_hash(route, route_len, addr, addr_len) | 1);
+    sc.weight = weight;
+    return sc;
+}
+
+int gwe_rendezvous_beats(const gwe_rendezvous_score *a, const gwe_slice *ra,
+                         const gwe_rendezvous_score *b, const gwe_slice *rb)
+{
+    if (a->weight == 0)
+        return 0;
+    if (b->weight == 0)
+        return 1;
+    /* a->weight / a->draw > b->weight / b->draw, or equal and the route
+     * sorts first */
+    if (wide_gt(b->draw, a->weight, a->draw, b->weight))
+        return 1;
+    return !wide_gt(a->draw, b->weight, b->draw, a->weight) &&
+           route_cmp(ra, rb) < 0;
+}
+
 int gwe_rendezvous_pick(const char *addr, size_t addr_len,
                         const gwe_slice *routes, const unsigned *weights,
                         const unsigned char *usable, size_t n)
 {
-    uint64_t best_l = 0, best_w = 0;
+    gwe_rendezvous_score best_sc = {0, 0};
     int best = -1;
     size_t i;
 
     if (routes == NULL || (addr == NULL && addr_len > 0))
         return -1;
     for (i = 0; i < n; i++) {
-        uint64_t w = weights ? weights[i] : 1, l;
+        unsigned w = weights ? weights[i] : 1;
+        gwe_rendezvous_score sc;
 
         if (w == 0 || (usable && !usable[i]))
             continue;
-        l = neg_log2_q32(
-            gwe_rendezvous_hash(routes[i].ptr, routes[i].len, addr, addr_len) |
-            1);
-        /* w / l > best_w / best_l, or equal and the route sorts first */
-        if (best < 0 || wide_gt(best_l, w, l, best_w) ||
-            (!wide_gt(l, best_w, best_l, w) &&
-             route_cmp(&routes[i], &routes[best]) < 0)) {
+        sc = gwe_rendezvous_score_of(routes[i].ptr, routes[i].len, addr,
+                                     addr_len, w);
+        /* the first eligible member, or one that beats the best so far:
+         * an equal score keeps the lower index */
+        if (best < 0 ||
+            gwe_rendezvous_beats(&sc, &routes[i], &best_sc, &routes[best])) {
             best = (int)i;
-            best_l = l;
-            best_w = w;
+            best_sc = sc;
         }
     }
     return best;

@@ -432,6 +432,37 @@ int gwe_rendezvous_pick(const char *addr, size_t addr_len,
 uint64_t gwe_rendezvous_hash(const char *route, size_t route_len,
                              const char *addr, size_t addr_len);
 
+/*
+ * One member's score for one address, for callers that visit the members
+ * themselves (the module hands its comparison to mod_proxy_balancer's own
+ * walk over the members, so the lbmethod's rules choose who competes).
+ * gwe_rendezvous_pick is these two functions over an array.
+ *
+ * gwe_rendezvous_score_of - member (route, weight)'s score for addr:
+ *   draw    -log2(u) in 32.32 fixed point, u the hash read as a fraction in
+ *           (0, 1); in [1, 64 * 2^32]
+ *   weight  the weight as given; 0 never wins
+ *
+ * gwe_rendezvous_beats - 1 when member a (route ra) beats member b (route
+ * rb): a's weight / draw is higher, or equal and ra sorts first by bytes
+ * (the shorter when one is a prefix of the other); 0 otherwise, so of two
+ * members with the same route and score the one seen first stays.  A
+ * weight of 0 never beats anything and is beaten by any other weight.
+ * Exact (96-bit integer products), so the order is total and the same on
+ * every machine.
+ */
+typedef struct gwe_rendezvous_score {
+    uint64_t draw;
+    uint64_t weight;
+} gwe_rendezvous_score;
+
+gwe_rendezvous_score gwe_rendezvous_score_of(const char *route,
+                                             size_t route_len,
+                                             const char *addr, size_t addr_len,
+                                             unsigned weight);
+int gwe_rendezvous_beats(const gwe_rendezvous_score *a, const gwe_slice *ra,
+                         const gwe_rendezvous_score *b, const gwe_slice *rb);
+
 /* ------------------------------------------------------------------------ */
 /* The signed route cookie value (issue 13)                                  */
 /* ------------------------------------------------------------------------ */

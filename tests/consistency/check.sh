@@ -20,7 +20,8 @@ readme=$(grep -oE '^GWELB[A-Za-z]+ .*default: ' README | cut -d' ' -f1 | sort -u
 # The field each directive sets, as named in mod_gwe_lb.h.
 declare -A field=([GWELBStickyParam]=nparams [GWELBRouteCookie]=cookie_name
     [GWELBRouteSeparator]=separator [GWELBStickyForce]=sticky_force
-    [GWELBCookieFromParam]=cookie_from_param [GWELBCookieKey]=nkeys)
+    [GWELBCookieFromParam]=cookie_from_param [GWELBCookieKey]=nkeys
+    [GWELBFallback]=fallback)
 merge=$(sed -n '/^void \*gwelb_merge_balancer_conf/,/^}/p' mod_gwe_lb_config.c)
 for d in $directives; do
     grep -qE "^$d .*default: " README && ok || bad "$d: no README entry with its default"

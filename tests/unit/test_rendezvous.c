@@ -228,6 +228,131 @@ static const gwe_slice members5[] = {
     {"GWE_Backend_2", 13},  {"GWE_Frontend_3", 14},
 };
 
+/* ---- one member's score: what the module's walk over the members uses -- */
+
+/* Pinned draws (-log2(u) in 32.32): the lowest draw of equal weights wins,
+ * so these agree with the pinned picks above (GWE_Backend_1 wins
+ * 192.0.2.7, GWE_Frontend_2 wins 2001:db8::1).  The float value of
+ * -log2(u) * 2^32 is within 4 units of each. */
+static const struct {
+    const char *name;
+    lit route;
+    lit addr;
+    uint64_t draw;
+} draw_rows[] = {
+    {"GWE_Frontend_1 at 192.0.2.7", L("GWE_Frontend_1"), L("192.0.2.7"),
+     0x00000001ce459269u},
+    {"GWE_Frontend_2 at 192.0.2.7", L("GWE_Frontend_2"), L("192.0.2.7"),
+     0x0000000381b2c650u},
+    {"GWE_Backend_1 at 192.0.2.7 (the lowest of the four)", L("GWE_Backend_1"),
+     L("192.0.2.7"), 0x000000014447a74fu},
+    {"GWE_Backend_2 at 192.0.2.7", L("GWE_Backend_2"), L("192.0.2.7"),
+     0x00000003bc171f61u},
+    {"GWE_Frontend_2 at 2001:db8::1 (the lowest of the four)",
+     L("GWE_Frontend_2"), L("2001:db8::1"), 0x000000005e0a46e2u},
+    {"GWE_Backend_1 at the empty address", L("GWE_Backend_1"), L(""),
+     0x0000000012d56cc1u},
+};
+
+START_TEST(draw_row_test)
+{
+    guard g;
+    const char *r, *a;
+    gwe_rendezvous_score sc;
+
+    guard_init(&g);
+    r = guard_dup(&g, draw_rows[_i].route.p, draw_rows[_i].route.n);
+    a = guard_dup(&g, draw_rows[_i].addr.p, draw_rows[_i].addr.n);
+    sc = gwe_rendezvous_score_of(r, draw_rows[_i].route.n, a,
+                                 draw_rows[_i].addr.n, 7);
+    ck_assert_msg(sc.draw == draw_rows[_i].draw,
+                  "%s: draw %016llx, want %016llx", draw_rows[_i].name,
+                  (unsigned long long)sc.draw,
+                  (unsigned long long)draw_rows[_i].draw);
+    ck_assert_msg(sc.weight == 7, "%s: the weight is kept",
+                  draw_rows[_i].name);
+    guard_release(&g);
+}
+END_TEST
+
+typedef struct beats_row {
+    const char *name;
+    uint64_t a_draw, a_weight;
+    const char *a_route;
+    uint64_t b_draw, b_weight;
+    const char *b_route;
+    int want;
+} beats_row;
+
+static const beats_row beats_rows[] = {
+    {"lower draw, same weight, beats", 10, 1, "b", 20, 1, "a", 1},
+    {"higher draw, same weight, loses", 20, 1, "a", 10, 1, "b", 0},
+    {"double weight beats a draw less than double", 30, 2, "z", 16, 1, "a", 1},
+    {"double weight loses to a draw less than half", 33, 2, "a", 16, 1, "z",
+     0},
+    {"equal score: the route that sorts first", 32, 2, "a", 16, 1, "b", 1},
+    {"equal score: the route that sorts later loses", 32, 2, "b", 16, 1, "a",
+     0},
+    {"equal score: the shorter of a prefix pair", 16, 1, "GWE", 16, 1, "GWE_1",
+     1},
+    {"equal score and route: the one seen first stays", 16, 1, "a", 16, 1, "a",
+     0},
+    {"weight 0 never beats", 1, 0, "a", 1u << 30, 1, "b", 0},
+    {"weight 0 is beaten by any weight", 1u << 30, 1, "b", 1, 0, "a", 1},
+    {"two weights 0: no winner", 1, 0, "a", 2, 0, "b", 0},
+    {"largest values: a draw one unit higher loses", ((uint64_t)64 << 32) - 1,
+     4294967295u, "b", ((uint64_t)64 << 32) - 2, 4294967295u, "a", 0},
+    {"largest values: a draw one unit lower wins", ((uint64_t)64 << 32) - 2,
+     4294967295u, "b", ((uint64_t)64 << 32) - 1, 4294967295u, "a", 1},
+};
+
+START_TEST(beats_row_test)
+{
+    const beats_row *r = &beats_rows[_i];
+    gwe_rendezvous_score a = {r->a_draw, r->a_weight};
+    gwe_rendezvous_score b = {r->b_draw, r->b_weight};
+    gwe_slice ra = {r->a_route, strlen(r->a_route)};
+    gwe_slice rb = {r->b_route, strlen(r->b_route)};
+
+    ck_assert_msg(gwe_rendezvous_beats(&a, &ra, &b, &rb) == r->want,
+                  "%s: want %d", r->name, r->want);
+}
+END_TEST
+
+/* Walking the members one by one with score_of and beats, in any order,
+ * gives the pick of gwe_rendezvous_pick (the module walks that way). */
+START_TEST(walk_equals_pick)
+{
+    static const unsigned w[4] = {1, 1, 2, 4};
+    static const int order[2][4] = {{0, 1, 2, 3}, {3, 1, 0, 2}};
+    char buf[64];
+    int i, o;
+
+    for (i = 0; i < 2000; i++) {
+        size_t len = sample_addr(i * 13, buf, sizeof buf);
+        int want = gwe_rendezvous_pick(buf, len, members5, w, NULL, 4);
+
+        for (o = 0; o < 2; o++) {
+            gwe_rendezvous_score best = {0, 0}, sc;
+            int k, m, got = -1;
+
+            for (k = 0; k < 4; k++) {
+                m = order[o][k];
+                sc = gwe_rendezvous_score_of(members5[m].ptr, members5[m].len,
+                                             buf, len, w[m]);
+                if (got < 0 || gwe_rendezvous_beats(&sc, &members5[m], &best,
+                                                    &members5[got])) {
+                    got = m;
+                    best = sc;
+                }
+            }
+            ck_assert_msg(got == want, "%s: walk %d picked %d, pick %d", buf,
+                          o, got, want);
+        }
+    }
+}
+END_TEST
+
 /* The pick for every sample address, as an index into routes (-1: none). */
 static void pick_all(const gwe_slice *routes, const unsigned *weights,
                      const unsigned char *usable, size_t n, int *out)
@@ -489,12 +614,15 @@ Suite *suite_rendezvous(void)
     tcase_add_loop_test(tc, rv_row_test, 0, (int)NELEMS(rows));
     tcase_add_test(tc, same_address_same_member);
     tcase_add_loop_test(th, hash_row_test, 0, (int)NELEMS(hash_rows));
+    tcase_add_loop_test(th, draw_row_test, 0, (int)NELEMS(draw_rows));
+    tcase_add_loop_test(tc, beats_row_test, 0, (int)NELEMS(beats_rows));
     /* 30,000 addresses, several times: slower under the sanitizers */
     tcase_set_timeout(tp, 60);
     tcase_add_loop_test(tp, removal_moves_only_its_addresses, 0, 2);
     tcase_add_loop_test(tp, addition_moves_only_to_the_newcomer, 0, 2);
     tcase_add_loop_test(tp, load_follows_the_weights, 0, 2);
     tcase_add_test(tp, excluded_members_never_win);
+    tcase_add_test(tp, walk_equals_pick);
     tcase_add_test(tp, order_of_members_does_not_change_the_pick);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, th);
