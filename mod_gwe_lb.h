@@ -207,6 +207,7 @@ proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r);
 int gwelb_post_request(proxy_worker *worker, proxy_balancer *balancer,
                        request_rec *r, proxy_server_conf *conf);
 void gwelb_set_env(request_rec *r, gwelb_request *rq, const char *served);
+size_t gwelb_cookie_lines(request_rec *r, gwe_slice **lines, size_t cap);
 
 /* mod_gwe_lb_keys.c */
 const char *gwelb_keys_load(apr_pool_t *p, apr_pool_t *ptemp,

@@ -26,6 +26,10 @@ static apr_status_t gwelb_tunnel_filter_gone(void *f);
 /* The route cookie                                                         */
 /* ======================================================================== */
 
+/* What the response needs: no cookie, one naming a new member, or the
+ * same member's valid signed cookie re-dated (README 4.8). */
+enum { GWELB_COOKIE_NONE = 0, GWELB_COOKIE_NEW, GWELB_COOKIE_REFRESH };
+
 static int gwelb_needs_cookie(const gwelb_request *rq)
 {
     const gwelb_balancer_conf *bc = rq->conf;
@@ -36,8 +40,8 @@ static int gwelb_needs_cookie(const gwelb_request *rq)
     if (rq->res.source == GWE_SOURCE_PARAM && bc->cookie_from_param == 0)
         return 0;
     if (!rq->cookie_route || strcmp(rq->cookie_route, rq->served_route))
-        return 1;
-    return rq->res.cookie_refresh; /* a signed cookie due its refresh */
+        return GWELB_COOKIE_NEW;
+    return rq->res.cookie_refresh ? GWELB_COOKIE_REFRESH : GWELB_COOKIE_NONE;
 }
 
 /* Called for every balancer's final configuration (check_config). */
@@ -71,8 +75,8 @@ static int gwelb_is_tls(request_rec *r, const gwelb_balancer_conf *bc)
 }
 
 /* "NAME=<signed value>; attributes" (README 4.8): issued now, or, for a
- * refresh of the same member's cookie, when that one was; signed by the
- * first key.  NULL when the value cannot be made (logged). */
+ * refresh (rq->cookie_refresh), when the cookie it re-dates was; signed by
+ * the first key.  NULL when the value cannot be made (logged). */
 static const char *gwelb_signed_cookie_value(request_rec *r,
                                              const gwelb_request *rq, int tls)
 {
@@ -88,9 +92,7 @@ static const char *gwelb_signed_cookie_value(request_rec *r,
     f.key_index = 0;
     f.key_id[0] = bc->keys->ids[0];
     f.key_id[1] = bc->keys->ids[1];
-    f.issued = rq->cookie_route && !strcmp(rq->cookie_route, rq->served_route)
-                   ? rq->res.cookie_issued
-                   : now;
+    f.issued = rq->cookie_refresh ? rq->res.cookie_issued : now;
     f.refreshed = now;
     f.route.ptr = rq->served_route;
     f.route.len = strlen(rq->served_route);
@@ -241,16 +243,15 @@ static void gwelb_add_tunnel_filter(request_rec *r, gwelb_request *rq)
 void gwelb_cookie_for_attempt(request_rec *r, gwelb_request *rq)
 {
     proxy_worker *w = rq->served;
+    int need;
 
     if (rq->cookie) {
         gwelb_drop_cookie(r, r->headers_out, rq->cookie);
         rq->cookie = NULL;
     }
-    rq->cookie_refresh = 0;
-    if (gwelb_needs_cookie(rq) && (rq->cookie = gwelb_cookie_value(r, rq))) {
-        /* the same member's valid cookie, re-dated (README 4.8) */
-        rq->cookie_refresh =
-            rq->cookie_route && !strcmp(rq->cookie_route, rq->served_route);
+    need = gwelb_needs_cookie(rq);
+    rq->cookie_refresh = need == GWELB_COOKIE_REFRESH;
+    if (need && (rq->cookie = gwelb_cookie_value(r, rq))) {
         apr_table_addn(r->headers_out, "Set-Cookie", rq->cookie);
         /* mod_cache's own "do not store" switch; r->no_cache would also
          * make httpd add an Expires header to the response */
@@ -339,40 +340,31 @@ apr_status_t gwelb_cookie_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 }
 
 /* indirect=on: every Cookie line without the route cookie; a line left
- * empty goes (README 4.8). */
+ * empty goes (README 4.8).  The lines are found as the route was read. */
 void gwelb_strip_route_cookie(request_rec *r, const gwelb_balancer_conf *bc)
 {
-    const apr_array_header_t *h = apr_table_elts(r->headers_in);
-    const apr_table_entry_t *e = (const apr_table_entry_t *)h->elts;
-    size_t nlen = strlen(bc->cookie_name);
-    apr_array_header_t *kept = NULL;
-    int i, changed = 0;
+    gwe_slice on_stack[8], *lines = on_stack;
+    size_t n = gwelb_cookie_lines(r, &lines, 8), nlen, i, changed = 0;
 
-    for (i = 0; i < h->nelts; i++) {
-        size_t len, n, removed;
-        char *out;
+    if (!n)
+        return;
+    nlen = strlen(bc->cookie_name);
+    for (i = 0; i < n; i++) {
+        char *out = apr_palloc(r->pool, lines[i].len + 1);
+        size_t removed, len;
 
-        if (!e[i].key || strcasecmp(e[i].key, "Cookie") || !e[i].val)
+        len = gwe_cookie_strip(lines[i].ptr, lines[i].len, bc->cookie_name,
+                               nlen, out, lines[i].len, &removed);
+        if (!removed)
             continue;
-        if (!kept)
-            kept = apr_array_make(r->pool, 2, sizeof(const char *));
-        len = strlen(e[i].val);
-        out = apr_palloc(r->pool, len + 1);
-        n = gwe_cookie_strip(e[i].val, len, bc->cookie_name, nlen, out, len,
-                             &removed);
-        if (!removed) {
-            APR_ARRAY_PUSH(kept, const char *) = e[i].val;
-            continue;
-        }
         changed = 1;
-        out[n] = '\0';
-        if (n)
-            APR_ARRAY_PUSH(kept, const char *) = out;
+        out[len] = '\0';
+        lines[i].ptr = len ? out : NULL; /* emptied: the line goes */
     }
     if (!changed)
         return;
     apr_table_unset(r->headers_in, "Cookie");
-    for (i = 0; i < kept->nelts; i++)
-        apr_table_addn(r->headers_in, "Cookie",
-                       APR_ARRAY_IDX(kept, i, const char *));
+    for (i = 0; i < n; i++)
+        if (lines[i].ptr)
+            apr_table_addn(r->headers_in, "Cookie", lines[i].ptr);
 }

@@ -40,7 +40,7 @@ static gwelb_request *gwelb_request_of(request_rec *r, proxy_balancer *b,
  * headers, where apr_table_do costs a callback per line.  lines holds
  * `cap` slices; a request with more lines gets a pool array.
  */
-static size_t gwelb_cookie_lines(request_rec *r, gwe_slice **lines, size_t cap)
+size_t gwelb_cookie_lines(request_rec *r, gwe_slice **lines, size_t cap)
 {
     const apr_array_header_t *h = apr_table_elts(r->headers_in);
     const apr_table_entry_t *e = (const apr_table_entry_t *)h->elts;
