@@ -50,6 +50,7 @@ ACCESS_FIELDS = (
     ("BALANCER_WORKER_ROUTE", "%{BALANCER_WORKER_ROUTE}e"),
     ("BALANCER_SESSION_ROUTE", "%{BALANCER_SESSION_ROUTE}e"),
     ("GWELB_FALLBACK", "%{GWELB_FALLBACK}e"),
+    ("GWELB_COOKIE_STATUS", "%{GWELB_COOKIE_STATUS}e"),
 )
 
 # error_log lines that fail a test unless it declared them expected.

@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: Apache-2.0
+"""README 4.8 on the request path: the signed cookie's statuses, legacy
+accept and refuse, issue=off, and indirect=on's Cookie lines as the member
+receives them."""
+import os
+
+import pytest
+
+from gwetest import HttpdEnv
+
+CONF = """
+<Proxy "balancer://sig">
+    BalancerMember "{a}" route=R_A
+    BalancerMember "{b}" route=R_B
+    GWELBRouteCookie SIG path=/sig/ maxidle=600{attrs}
+    GWELBCookieKey "{key}"
+</Proxy>
+ProxyPass "/sig/" "balancer://sig/"
+
+<Proxy "balancer://ind">
+    BalancerMember "{a}" route=R_A
+    BalancerMember "{b}" route=R_B
+    GWELBRouteCookie IND path=/ind/ indirect=on
+</Proxy>
+ProxyPass "/ind/" "balancer://ind/"
+
+<Proxy "balancer://off">
+    BalancerMember "{a}" route=R_A
+    BalancerMember "{b}" route=R_B
+    GWELBRouteCookie GWEROUTEID path=/off/ issue=off
+</Proxy>
+ProxyPass "/off/" "balancer://off/"
+"""
+
+
+def start(e, attrs=""):
+    key = e.dir / "gwelb.key"
+    key.write_bytes(os.urandom(32))
+    key.chmod(0o600)
+    e.start(CONF.format(a=e.member("a").url, b=e.member("b").url,
+                        key=key, attrs=attrs))
+
+
+def route_cookie(resp, name):
+    got = [v.split(";")[0] for v in resp.set_cookies
+           if v.startswith(name + "=")]
+    assert len(got) <= 1, got
+    return got[0] if got else None
+
+
+@pytest.fixture(scope="module")
+def env():
+    with HttpdEnv("hardened") as e:
+        start(e)
+        yield e
+
+
+def status(e, resp):
+    return e.log_entry(resp)["GWELB_COOKIE_STATUS"]
+
+
+def test_signed_cookie_routes_and_is_valid(env):
+    first = env.get("/sig/x")
+    cookie = route_cookie(first, "SIG")
+    assert cookie.startswith("SIG=g1") and status(env, first) == "absent"
+    for _ in range(3):
+        r = env.get("/sig/x", cookies=[cookie])
+        assert r.member == first.member and status(env, r) == "valid"
+        assert route_cookie(r, "SIG") is None  # no refresh within maxidle/4
+
+
+@pytest.mark.parametrize("mangle", [
+    lambda v: v[:-1] + ("A" if v[-1] != "A" else "B"),     # MAC
+    lambda v: v[:-24],                                     # cut
+    lambda v: v[:6] + "Zz" + v[8:],                        # unknown key id
+])
+def test_forged_cookie_is_balanced_and_replaced(env, mangle):
+    cookie = route_cookie(env.get("/sig/x"), "SIG")
+    r = env.get("/sig/x", cookies=[mangle(cookie)])
+    assert status(env, r) == "forged"
+    assert route_cookie(r, "SIG").startswith("SIG=g1")
+
+
+def test_legacy_cookie_refused_by_default(env):
+    r = env.get("/sig/x", cookies=["SIG=.R_B"])
+    assert status(env, r) == "legacy"
+    assert env.log_entry(r)["GWELB_ROUTE_SOURCE"] == "none"
+    assert route_cookie(r, "SIG").startswith("SIG=g1")
+
+
+def test_legacy_cookie_accepted_and_replaced():
+    with HttpdEnv("hardened-legacy") as e:
+        start(e, " legacy=accept")
+        for _ in range(3):
+            r = e.get("/sig/x", cookies=["SIG=sess.R_B"])
+            assert r.member == "b" and status(e, r) == "legacy"
+            new = route_cookie(r, "SIG")
+            assert new.startswith("SIG=g1")
+        r = e.get("/sig/x", cookies=[new])
+        assert r.member == "b" and status(e, r) == "valid"
+
+
+def test_issue_off_reads_the_members_cookie_and_sets_none(env):
+    for route, member in (("R_A", "a"), ("R_B", "b")):
+        r = env.get("/off/x", cookies=["GWEROUTEID=abc123.%s" % route])
+        assert r.member == member and route_cookie(r, "GWEROUTEID") is None
+    assert route_cookie(env.get("/off/x"), "GWEROUTEID") is None
+
+
+@pytest.mark.parametrize("lines,want", [
+    (["a=1; IND=.R_B; b=2"], ["a=1; b=2"]),
+    (["IND=.R_B"], []),
+    # httpd joins repeated lines with ", " before the module sees them
+    (["x = 1 ;IND=.R_B", "IND=.R_B", "c=\"q w\""], ["x = 1 ;c=\"q w\""]),
+    (["a=1; b=2"], ["a=1; b=2"]),
+])
+def test_indirect_member_never_sees_the_route_cookie(env, lines, want):
+    r = env.get("/ind/x", cookies=lines)
+    if any("IND=" in line for line in lines):
+        assert r.member == "b"  # routed by the cookie before it went
+    assert r.json()["cookies"] == want
