@@ -10,17 +10,7 @@ import re
 import pytest
 
 from gwetest import HttpdEnv
-
-MEMBERS = """
-    BalancerMember "http://127.0.0.1:9" route=A
-    BalancerMember "http://127.0.0.1:10" route=B
-"""
-
-
-def proxy(directives, name="b"):
-    return '<Proxy "balancer://%s">%s    %s\n</Proxy>\nProxyPass "/%s/" ' \
-        '"balancer://%s/"\n' % (name, MEMBERS, directives.strip(), name, name)
-
+from gwetest.configs import MEMBERS, proxy
 
 ALL_DIRECTIVES = [
     ("GWELBStickyParam", "GWELBStickyParam alias"),

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from gwetest import BalancerManager, HttpdEnv
+from gwetest.configs import proxy
 from gwetest.httpd import BACKEND_DOWN, REPO, free_port
 
 ROUTES = ("GWE_Frontend_1", "GWE_Frontend_2", "GWE_Backend_1",
@@ -554,17 +555,6 @@ def test_same_mapping_under_every_mpm(base):
 
 
 # ---- configuration (README 3) ---------------------------------------------
-
-MEMBERS = """
-    BalancerMember "http://127.0.0.1:9" route=A
-    BalancerMember "http://127.0.0.1:10" route=B
-"""
-
-
-def proxy(directives, name="b"):
-    return '<Proxy "balancer://%s">%s    %s\n</Proxy>\nProxyPass "/%s/" ' \
-        '"balancer://%s/"\n' % (name, MEMBERS, directives.strip(), name, name)
-
 
 REFUSED = [
     ("unknown value", proxy("GWELBRouteCookie R\n    GWELBFallback source"),
