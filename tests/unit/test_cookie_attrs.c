@@ -295,32 +295,57 @@ static const parse_row parse_rows[] = {
      DEFAULTS},
 };
 
+/* Applies words (NULL-terminated) to fresh attributes a, each word in its
+ * own guarded copy; every word but the last must be accepted, and the last
+ * too unless may_fail.  Returns the last word's result, its message in err
+ * (0 and "" for no words). */
+static int apply_words(gwe_cookie_attrs *a, const char *const *words,
+                       const char *name, int may_fail, guard *g, char *err,
+                       size_t errcap)
+{
+    size_t i;
+    int rc = 0;
+
+    gwe_cookie_attrs_init(a);
+    err[0] = '\0';
+    for (i = 0; words[i]; i++) {
+        const char *w = guard_str(g, words[i]);
+
+        memset(err, '#', errcap);
+        rc = gwe_cookie_attr_parse(a, w, strlen(words[i]), err, errcap);
+        if (!may_fail || words[i + 1] != NULL)
+            ck_assert_msg(rc == 0, "%s: word \"%s\" refused: %s", name,
+                          words[i], err);
+    }
+    return rc;
+}
+
+/* rc and err are what want (NULL: accepted) says. */
+static void expect_refusal(const char *name, int rc, const char *err,
+                           const char *want)
+{
+    if (want) {
+        ck_assert_msg(rc == -1, "%s: accepted", name);
+        ck_assert_msg(strcmp(err, want) == 0,
+                      "%s:\n got  \"%s\"\n want \"%s\"", name, err, want);
+    } else {
+        ck_assert_msg(rc == 0, "%s: refused: %s", name, err);
+    }
+}
+
 START_TEST(parse_row_test)
 {
     const parse_row *r = &parse_rows[_i];
     gwe_cookie_attrs a;
     char err[512];
-    size_t i;
-    int rc = 0;
+    int rc;
     guard g;
 
     guard_init(&g);
-    gwe_cookie_attrs_init(&a);
-    for (i = 0; r->words[i]; i++) {
-        const char *w = guard_str(&g, r->words[i]);
-
-        memset(err, '#', sizeof err);
-        rc =
-            gwe_cookie_attr_parse(&a, w, strlen(r->words[i]), err, sizeof err);
-        if (r->err == NULL || r->words[i + 1] != NULL)
-            ck_assert_msg(rc == 0, "%s: word \"%s\" refused: %s", r->name,
-                          r->words[i], err);
-    }
-    if (r->err) {
-        ck_assert_msg(rc == -1, "%s: last word accepted", r->name);
-        ck_assert_msg(strcmp(err, r->err) == 0,
-                      "%s:\n got  \"%s\"\n want \"%s\"", r->name, err, r->err);
-    } else {
+    rc = apply_words(&a, r->words, r->name, r->err != NULL, &g, err,
+                     sizeof err);
+    expect_refusal(r->name, rc, err, r->err);
+    if (!r->err) {
         const attrs_want *w = &r->want;
 
         ck_assert_msg(a.path.len == strlen(w->path) &&
@@ -386,24 +411,14 @@ START_TEST(check_row_test)
     const check_row *r = &check_rows[_i];
     gwe_cookie_attrs a;
     char err[512];
-    size_t i;
-    int rc;
+    guard g;
 
-    gwe_cookie_attrs_init(&a);
-    for (i = 0; r->words[i]; i++)
-        ck_assert_int_eq(gwe_cookie_attr_parse(&a, r->words[i],
-                                               strlen(r->words[i]), err,
-                                               sizeof err),
-                         0);
+    guard_init(&g);
+    apply_words(&a, r->words, r->name, 0, &g, err, sizeof err);
     memset(err, '#', sizeof err);
-    rc = gwe_cookie_attrs_check(&a, err, sizeof err);
-    if (r->err) {
-        ck_assert_msg(rc == -1, "%s: accepted", r->name);
-        ck_assert_msg(strcmp(err, r->err) == 0,
-                      "%s:\n got  \"%s\"\n want \"%s\"", r->name, err, r->err);
-    } else {
-        ck_assert_msg(rc == 0, "%s: refused: %s", r->name, err);
-    }
+    expect_refusal(r->name, gwe_cookie_attrs_check(&a, err, sizeof err), err,
+                   r->err);
+    guard_release(&g);
 }
 END_TEST
 
@@ -514,27 +529,14 @@ START_TEST(hard_row_test)
     const hard_row *r = &hard_rows[_i];
     gwe_cookie_attrs a;
     char err[512];
-    size_t i;
-    int rc = 0;
+    int rc;
     guard g;
 
     guard_init(&g);
-    gwe_cookie_attrs_init(&a);
-    for (i = 0; r->words[i]; i++) {
-        const char *w = guard_str(&g, r->words[i]);
-
-        memset(err, '#', sizeof err);
-        rc =
-            gwe_cookie_attr_parse(&a, w, strlen(r->words[i]), err, sizeof err);
-        if (r->err == NULL || r->words[i + 1] != NULL)
-            ck_assert_msg(rc == 0, "%s: word \"%s\" refused: %s", r->name,
-                          r->words[i], err);
-    }
-    if (r->err) {
-        ck_assert_msg(rc == -1, "%s: last word accepted", r->name);
-        ck_assert_msg(strcmp(err, r->err) == 0,
-                      "%s:\n got  \"%s\"\n want \"%s\"", r->name, err, r->err);
-    } else {
+    rc = apply_words(&a, r->words, r->name, r->err != NULL, &g, err,
+                     sizeof err);
+    expect_refusal(r->name, rc, err, r->err);
+    if (!r->err) {
         ck_assert_msg(a.maxidle == r->maxidle && a.maxlife == r->maxlife &&
                           a.opaque == r->opaque && a.indirect == r->indirect &&
                           a.nocache == r->nocache && a.issue == r->issue &&
@@ -613,24 +615,15 @@ START_TEST(keys_row_test)
     const keys_row *r = &keys_rows[_i];
     gwe_cookie_attrs a;
     char err[512];
-    size_t i;
-    int rc;
+    guard g;
 
-    gwe_cookie_attrs_init(&a);
-    for (i = 0; r->words[i]; i++)
-        ck_assert_int_eq(gwe_cookie_attr_parse(&a, r->words[i],
-                                               strlen(r->words[i]), err,
-                                               sizeof err),
-                         0);
+    guard_init(&g);
+    apply_words(&a, r->words, r->name, 0, &g, err, sizeof err);
     memset(err, '#', sizeof err);
-    rc = gwe_cookie_attrs_check_keys(&a, r->nkeys, err, sizeof err);
-    if (r->err) {
-        ck_assert_msg(rc == -1, "%s: accepted", r->name);
-        ck_assert_msg(strcmp(err, r->err) == 0,
-                      "%s:\n got  \"%s\"\n want \"%s\"", r->name, err, r->err);
-    } else {
-        ck_assert_msg(rc == 0, "%s: refused: %s", r->name, err);
-    }
+    expect_refusal(r->name,
+                   gwe_cookie_attrs_check_keys(&a, r->nkeys, err, sizeof err),
+                   err, r->err);
+    guard_release(&g);
 }
 END_TEST
 

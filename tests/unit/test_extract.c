@@ -180,6 +180,17 @@ static const extract_row rows[] = {
      many_cookies},
 };
 
+/* The members' routes, each in its own guarded copy. */
+static void guard_members(guard *g, gwe_slice routes[NELEMS(members)])
+{
+    size_t i;
+
+    for (i = 0; i < NELEMS(members); i++) {
+        routes[i].ptr = guard_str(g, members[i]);
+        routes[i].len = strlen(members[i]);
+    }
+}
+
 START_TEST(extract_row_test)
 {
     const extract_row *r = &rows[_i];
@@ -191,10 +202,7 @@ START_TEST(extract_row_test)
     guard g;
 
     guard_init(&g);
-    for (i = 0; i < NELEMS(members); i++) {
-        routes[i].ptr = guard_str(&g, members[i]);
-        routes[i].len = strlen(members[i]);
-    }
+    guard_members(&g, routes);
     if (r->build) {
         r->build(&url, &big);
         cookies[0].ptr = guard_dup(&g, big.p, big.n);
@@ -274,10 +282,7 @@ START_TEST(unknown_row_test)
     guard g;
 
     guard_init(&g);
-    for (i = 0; i < NELEMS(members); i++) {
-        routes[i].ptr = guard_str(&g, members[i]);
-        routes[i].len = strlen(members[i]);
-    }
+    guard_members(&g, routes);
     for (i = 0; i < r->ncookies; i++) {
         cookies[i].ptr = guard_dup(&g, r->cookies[i].p, r->cookies[i].n);
         cookies[i].len = r->cookies[i].n;
