@@ -146,8 +146,13 @@ size_t gwe_cookie_strip(const char *header, size_t len, const char *name,
     while (gwe_cookie_next(&it, name, name_len, &v)) {
         const char *next = it.pair_end;
 
-        memcpy(out + n, from, (size_t)(it.pair - from));
-        n += (size_t)(it.pair - from);
+        /* a name that begins with spaces (never a cookie-name, but any
+         * bytes are handled) can start inside the spaces already dropped
+         * with the pair before: nothing to copy then */
+        if (it.pair > from) {
+            memcpy(out + n, from, (size_t)(it.pair - from));
+            n += (size_t)(it.pair - from);
+        }
         nremoved++;
         if (next < end) { /* the separator after it, and the spaces */
             next++;
