@@ -29,10 +29,14 @@
 
 /* The keys of GWELBCookieKey, loaded by the start-up checks
  * (mod_gwe_lb_keys.c); read-only once children run. */
+typedef struct gwelb_opaque_member gwelb_opaque_member;
 typedef struct gwelb_keys {
     int n;
     char ids[2 * GWE_SIGNED_KEYS_MAX]; /* key i's id: ids[2i], ids[2i+1] */
     struct evp_mac_ctx_st *mac[GWE_SIGNED_KEYS_MAX]; /* keyed HMAC-SHA256 */
+    /* opaque=on: the configured members' route identifiers per key */
+    int nmembers;
+    gwelb_opaque_member *members;
 } gwelb_keys;
 
 /*
@@ -211,9 +215,11 @@ size_t gwelb_cookie_lines(request_rec *r, gwe_slice **lines, size_t cap);
 
 /* mod_gwe_lb_keys.c */
 const char *gwelb_keys_load(apr_pool_t *p, apr_pool_t *ptemp,
-                            gwelb_balancer_conf *bc);
+                            gwelb_balancer_conf *bc, const proxy_balancer *b);
 int gwelb_mac(void *ctx, int key_index, const gwe_slice *parts, size_t nparts,
               unsigned char out[32]);
+int gwelb_opaque_id(void *ctx, int key_index, size_t member, gwe_slice route,
+                    char out[GWE_OPAQUE_ID_LEN]);
 
 /* mod_gwe_lb.c: binds a GWELB balancer's counters (post_config) */
 void gwelb_bind_stats(const proxy_balancer *b, gwelb_stats *st);

@@ -154,7 +154,7 @@ static void gwelb_check_stock_params(gwelb_checks *ck, const proxy_balancer *b,
 /* The hardened cookie's keys and the attributes that need or exclude
  * them (README 4.8). */
 static void gwelb_check_keys(gwelb_checks *ck, gwelb_balancer_conf *bc,
-                             const gwelb_section *sec)
+                             const gwelb_section *sec, const proxy_balancer *b)
 {
     const char *err;
     char msg[256];
@@ -171,15 +171,8 @@ static void gwelb_check_keys(gwelb_checks *ck, gwelb_balancer_conf *bc,
         gwelb_startup_error(ck, sec, 21, apr_pstrdup(ck->ptemp, msg));
         return;
     }
-    if (bc->cookie.opaque == GWE_ON) {
-        /* the keyed route identifiers are not built yet (issue 13) */
-        gwelb_startup_error(ck, sec, 23,
-                            "GWELBRouteCookie: opaque=on is not available "
-                            "in this version; leave it out");
-        return;
-    }
     if (bc->nkeys && !bc->keys &&
-        (err = gwelb_keys_load(ck->pconf, ck->ptemp, bc)))
+        (err = gwelb_keys_load(ck->pconf, ck->ptemp, bc, b)))
         gwelb_startup_error(ck, sec, 22, err);
 }
 
@@ -295,7 +288,7 @@ static void gwelb_bind_server(gwelb_checks *ck, server_rec *s)
         APR_ARRAY_PUSH(cookies, proxy_balancer *) = b;
         APR_ARRAY_PUSH(cookies, gwelb_balancer_conf *) = bc;
     bind:
-        gwelb_check_keys(ck, bc, sec);
+        gwelb_check_keys(ck, bc, sec, b);
         gwelb_cookie_prepare(ck->pconf, bc);
         key = apr_palloc(ck->pconf, sizeof(*key));
         *key = b;

@@ -82,7 +82,7 @@ static const char *gwelb_signed_cookie_value(request_rec *r,
 {
     const gwelb_balancer_conf *bc = rq->conf;
     const proxy_balancer *b = rq->balancer;
-    char v[GWE_SIGNED_MAX + 1];
+    char v[GWE_SIGNED_MAX + 1], id[GWE_OPAQUE_ID_LEN];
     gwe_signed_fields f;
     gwe_slice name = {bc->cookie_name, strlen(bc->cookie_name)};
     gwe_slice bal = {b->s->name, strlen(b->s->name)};
@@ -96,7 +96,15 @@ static const char *gwelb_signed_cookie_value(request_rec *r,
     f.refreshed = now;
     f.route.ptr = rq->served_route;
     f.route.len = strlen(rq->served_route);
-    n = gwe_signed_build(v, sizeof v, &f, gwelb_mac, bc->keys, name, bal);
+    n = 0;
+    if (bc->cookie.opaque != GWE_ON ||
+        gwelb_opaque_id(bc->keys, 0, (size_t)-1, f.route, id) == 0) {
+        if (bc->cookie.opaque == GWE_ON) { /* the route's identifier */
+            f.route.ptr = id;
+            f.route.len = sizeof id;
+        }
+        n = gwe_signed_build(v, sizeof v, &f, gwelb_mac, bc->keys, name, bal);
+    }
     if (!n) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       GWELB_LOGNO(00102) "%s: cannot sign the route cookie "

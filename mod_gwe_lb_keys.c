@@ -53,6 +53,76 @@ int gwelb_mac(void *ctx, int key_index, const gwe_slice *parts, size_t nparts,
     return ok ? 0 : -1;
 }
 
+/* A configured member's route and its identifier under each key, made
+ * once at start-up (README 4.8, opaque=on). */
+struct gwelb_opaque_member {
+    char route[PROXY_WORKER_MAX_ROUTE_SIZE];
+    char id[GWE_SIGNED_KEYS_MAX][GWE_OPAQUE_ID_LEN];
+};
+
+static int gwelb_is_route(const gwelb_opaque_member *m, gwe_slice route)
+{
+    return route.len < sizeof(m->route) && !m->route[route.len] &&
+           !memcmp(m->route, route.ptr, route.len);
+}
+
+/*
+ * The identifier of a member's route, from the start-up table: first the
+ * member at the same place, then any with that route.  A route that was
+ * not configured at start-up (changed or added in balancer-manager) costs
+ * one HMAC per call; the table is read-only, so threads need no lock.
+ */
+int gwelb_opaque_id(void *ctx, int key_index, size_t member, gwe_slice route,
+                    char out[GWE_OPAQUE_ID_LEN])
+{
+    const gwelb_keys *k = ctx;
+    int i;
+
+    if (key_index < 0 || key_index >= k->n)
+        return -1;
+    if (member < (size_t)k->nmembers &&
+        gwelb_is_route(&k->members[member], route)) {
+        memcpy(out, k->members[member].id[key_index], GWE_OPAQUE_ID_LEN);
+        return 0;
+    }
+    for (i = 0; i < k->nmembers; i++)
+        if (gwelb_is_route(&k->members[i], route)) {
+            memcpy(out, k->members[i].id[key_index], GWE_OPAQUE_ID_LEN);
+            return 0;
+        }
+    return gwe_signed_opaque_id(gwelb_mac, ctx, key_index, route, out);
+}
+
+/* The start-up table of gwelb_opaque_id for b's members. */
+static const char *gwelb_opaque_table(apr_pool_t *p, apr_pool_t *ptemp,
+                                      gwelb_keys *k, const proxy_balancer *b)
+{
+    proxy_worker **workers;
+    int i, j, n;
+
+    if (!b || !b->workers || !b->workers->nelts)
+        return NULL;
+    workers = (proxy_worker **)b->workers->elts;
+    n = b->workers->nelts;
+    k->members = apr_pcalloc(p, (apr_size_t)n * sizeof(*k->members));
+    for (i = 0; i < n; i++) {
+        gwelb_opaque_member *m = &k->members[i];
+        gwe_slice route;
+
+        apr_cpystrn(m->route, workers[i]->s->route, sizeof(m->route));
+        route.ptr = m->route;
+        route.len = strlen(m->route);
+        for (j = 0; route.len && j < k->n; j++)
+            if (gwe_signed_opaque_id(gwelb_mac, k, j, route, m->id[j]))
+                return apr_psprintf(ptemp,
+                                    "GWELBCookieKey: HMAC-SHA256 failed "
+                                    "for route %s",
+                                    m->route);
+    }
+    k->nmembers = n;
+    return NULL;
+}
+
 static apr_status_t gwelb_keys_free(void *data)
 {
     gwelb_keys *k = data;
@@ -116,12 +186,13 @@ static const unsigned char *gwelb_key_read(apr_pool_t *ptemp, const char *path,
 }
 
 /*
- * Reads bc's key files into bc->keys (pool p, freed with it).  Returns
- * NULL, or the first problem found, naming the file.  The buffers holding
- * the key bytes are wiped once OpenSSL has its copy.
+ * Reads bc's key files into bc->keys (pool p, freed with it), with the
+ * identifiers of b's members' routes under each (opaque=on; b may be
+ * NULL).  Returns NULL, or the first problem found, naming the file.  The
+ * buffers holding the key bytes are wiped once OpenSSL has its copy.
  */
 const char *gwelb_keys_load(apr_pool_t *p, apr_pool_t *ptemp,
-                            gwelb_balancer_conf *bc)
+                            gwelb_balancer_conf *bc, const proxy_balancer *b)
 {
     gwelb_keys *k = apr_pcalloc(p, sizeof(*k));
     EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
@@ -161,6 +232,8 @@ const char *gwelb_keys_load(apr_pool_t *p, apr_pool_t *ptemp,
             gwe_signed_key_id(digest, &k->ids[2 * i]);
     }
     EVP_MAC_free(hmac);
+    if (!err)
+        err = gwelb_opaque_table(p, ptemp, k, b);
     if (err)
         return err;
     bc->keys = k;

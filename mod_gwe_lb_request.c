@@ -139,6 +139,8 @@ static void gwelb_extract(request_rec *r, const gwelb_balancer_conf *bc,
         vc.balancer.len = strlen(b->s->name);
         vc.maxidle = bc->cookie.maxidle;
         vc.maxlife = bc->cookie.maxlife;
+        vc.opaque_id = gwelb_opaque_id;
+        vc.opaque_ctx = bc->keys;
         sc.verify = &vc;
         sc.now = (long)apr_time_sec(r->request_time);
         sc.legacy_accept = bc->cookie.legacy == GWE_ON;

@@ -96,7 +96,7 @@ static void signed_cookie(const gwe_sticky_conf *conf,
             int r;
 
             if (st == GWE_COOKIE_VALID &&
-                (r = gwe_signed_route_index(&f, m->routes, m->n)) >= 0) {
+                (r = gwe_signed_member_index(&f, &vc, m->routes, m->n)) >= 0) {
                 out->cookie_route = r;
                 out->cookie_status = GWE_COOKIE_VALID;
                 out->cookie_issued = f.issued;

@@ -24,7 +24,8 @@ static const char b64[] =
  * the last 4 are zero. */
 #define MAC_BYTES 16
 
-static const char mac_label[] = "mod_gwe_lb route cookie"; /* and its NUL */
+static const char mac_label[] = "mod_gwe_lb route cookie";    /* and its NUL */
+static const char opaque_label[] = "mod_gwe_lb opaque route"; /* and NUL */
 
 /* Value of a base64url character, or -1. */
 static int b64_value(unsigned char c)
@@ -367,4 +368,51 @@ int gwe_signed_needs_refresh(const gwe_signed_fields *f, long now,
     if (maxidle <= 0)
         return 0;
     return age(now, f->refreshed) >= quarter;
+}
+
+int gwe_signed_opaque_id(gwe_mac_fn mac, void *ctx, int key_index,
+                         gwe_slice route, char out[GWE_OPAQUE_ID_LEN])
+{
+    unsigned char h[32];
+    gwe_slice parts[2];
+    size_t i, o = 0;
+
+    if (mac == NULL || route.len == 0 || route.len > GWE_ROUTE_MAX)
+        return -1;
+    parts[0].ptr = opaque_label;
+    parts[0].len = sizeof opaque_label; /* with the NUL */
+    parts[1] = route;
+    if (mac(ctx, key_index, parts, 2, h) != 0)
+        return -1;
+    for (i = 0; i < GWE_OPAQUE_ID_LEN / 4 * 3; i += 3) { /* 12 bytes */
+        out[o++] = b64[h[i] >> 2];
+        out[o++] = b64[((h[i] & 3) << 4) | (h[i + 1] >> 4)];
+        out[o++] = b64[((h[i + 1] & 15) << 2) | (h[i + 2] >> 6)];
+        out[o++] = b64[h[i + 2] & 63];
+    }
+    return 0;
+}
+
+int gwe_signed_member_index(const gwe_signed_fields *f,
+                            const gwe_verify_conf *c, const gwe_slice *routes,
+                            size_t nroutes)
+{
+    char id[GWE_OPAQUE_ID_LEN];
+    size_t i;
+    int r = gwe_signed_route_index(f, routes, nroutes);
+
+    if (r >= 0 || c->opaque_id == NULL || f->key_index < 0 ||
+        f->route.len != GWE_OPAQUE_ID_LEN)
+        return r;
+    for (i = 0; i < GWE_OPAQUE_ID_LEN; i++) {
+        if (b64_value((unsigned char)f->route.ptr[i]) < 0)
+            return -1;
+    }
+    for (i = 0; i < nroutes; i++) {
+        if (routes[i].len &&
+            c->opaque_id(c->opaque_ctx, f->key_index, i, routes[i], id) == 0 &&
+            memcmp(id, f->route.ptr, GWE_OPAQUE_ID_LEN) == 0)
+            return (int)i;
+    }
+    return -1;
 }

@@ -492,8 +492,8 @@ int gwe_rendezvous_beats(const gwe_rendezvous_score *a, const gwe_slice *ra,
  * included) and nothing is searched for.  Every character is an RFC 6265
  * cookie-octet: base64url is A-Z a-z 0-9 '-' '_', and the route slot is
  * the route percent-encoded as by gwe_cookie_encode.  The route slot is
- * opaque bytes chosen by the caller: the member's route, or with
- * opaque=on a keyed identifier of it that the glue computes.
+ * bytes chosen by the caller: the member's route, or with opaque=on its
+ * keyed identifier (gwe_signed_opaque_id, below).
  *
  * The key id is not a position in the GWELBCookieKey list but 2
  * characters the caller derives from each key (12 bits, e.g. of an HMAC
@@ -615,6 +615,38 @@ enum gwe_cookie_status {
 /* The GWELB_COOKIE_STATUS word of a status ("absent", "legacy", ...). */
 const char *gwe_cookie_status_name(enum gwe_cookie_status s);
 
+/*
+ * opaque=on (README 4.8): the route slot holds a keyed identifier of the
+ * route instead of the route, GWE_OPAQUE_ID_LEN base64url characters: the
+ * first 96 bits of HMAC-SHA256, under the key that signs the value, of
+ *
+ *   "mod_gwe_lb opaque route\0"   (24 bytes)
+ *   the route
+ *
+ * so the value names its member only through that key.  A value is read
+ * the same whether opaque is on or off now: its slot is compared with the
+ * routes, then with their identifiers under the key that verified it, so
+ * turning opaque on or off moves no visitor.
+ */
+#define GWE_OPAQUE_ID_LEN 16
+
+/*
+ * gwe_signed_opaque_id - the identifier of route under key key_index,
+ * through mac.  Returns 0, or -1 when route is empty or longer than
+ * GWE_ROUTE_MAX, or mac fails.
+ */
+int gwe_signed_opaque_id(gwe_mac_fn mac, void *ctx, int key_index,
+                         gwe_slice route, char out[GWE_OPAQUE_ID_LEN]);
+
+/*
+ * gwe_opaque_id_fn - the identifier of routes[member] (== route) under key
+ * key_index, as gwe_signed_opaque_id computes it; the caller may answer
+ * from a table it built at start-up.  Returns 0, or non-zero when it has
+ * none (that member is then not matched).
+ */
+typedef int (*gwe_opaque_id_fn)(void *ctx, int key_index, size_t member,
+                                gwe_slice route, char out[GWE_OPAQUE_ID_LEN]);
+
 typedef struct gwe_verify_conf {
     gwe_mac_fn mac;
     void *mac_ctx;
@@ -624,6 +656,10 @@ typedef struct gwe_verify_conf {
     gwe_slice balancer;
     long maxidle; /* seconds; 0: no limit */
     long maxlife; /* seconds; 0: no limit */
+    /* opaque identifiers of the routes (NULL: a slot is only compared
+     * with the routes themselves) */
+    gwe_opaque_id_fn opaque_id;
+    void *opaque_ctx;
     /* legacy detection, as gwe_sticky_extract resolves a value */
     char separator;
     const gwe_slice *routes;
@@ -658,6 +694,17 @@ enum gwe_cookie_status gwe_signed_verify(const char *v, size_t len,
  */
 int gwe_signed_route_index(const gwe_signed_fields *f, const gwe_slice *routes,
                            size_t nroutes);
+
+/*
+ * gwe_signed_member_index - the member a VALID value names: its route slot
+ * equal to a route (gwe_signed_route_index), else, for a slot of
+ * GWE_OPAQUE_ID_LEN base64url characters and c->opaque_id set, equal to
+ * the identifier of a route under the key that verified it
+ * (f->key_index).  -1 when it names none.
+ */
+int gwe_signed_member_index(const gwe_signed_fields *f,
+                            const gwe_verify_conf *c, const gwe_slice *routes,
+                            size_t nroutes);
 
 /*
  * gwe_signed_needs_refresh - 1 when a VALID value should be re-issued with

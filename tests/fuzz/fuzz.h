@@ -134,4 +134,13 @@ static inline int fuzz_fake_mac(void *ctx, int key_index,
     return 0;
 }
 
+/* A gwe_opaque_id_fn over fuzz_fake_mac with the fuzz_fake_keys in ctx. */
+static inline int fuzz_fake_opaque_id(void *ctx, int key_index, size_t member,
+                                      gwe_slice route,
+                                      char out[GWE_OPAQUE_ID_LEN])
+{
+    (void)member;
+    return gwe_signed_opaque_id(fuzz_fake_mac, ctx, key_index, route, out);
+}
+
 #endif /* GWE_FUZZ_H */

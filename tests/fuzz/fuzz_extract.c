@@ -140,6 +140,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         vc.cookie_name = cookie_name;
         vc.balancer = (gwe_slice){"balancer://gwe", 14};
         vc.maxidle = 1800;
+        vc.opaque_id = fuzz_fake_opaque_id;
+        vc.opaque_ctx = (void *)&keys;
         conf.verify = &vc;
         conf.now = 1765000000;
         conf.legacy_accept = (b & 64) != 0;

@@ -12,7 +12,9 @@
  * Checks: a VALID or EXPIRED value has the signed syntax, a verifying key
  * and times inside the rules; a LEGACY one has not the syntax; the built
  * value is cookie-octets, measured and written lengths agree, and it
- * verifies to the same fields and route, and only for its cookie name.
+ * verifies to the same fields and route, and only for its cookie name;
+ * the same fields with the route's opaque identifier verify and name the
+ * route through the verifier's gwe_opaque_id_fn (opaque=on).
  */
 #include "fuzz.h"
 
@@ -48,6 +50,8 @@ static void check_verdict(const gwe_slice *v, const gwe_verify_conf *c,
         FUZZ_ASSERT(f.route.ptr > v->ptr &&
                     f.route.ptr + f.route.len < v->ptr + v->len);
         gwe_signed_route_index(&f, c->routes, c->nroutes);
+        FUZZ_ASSERT(gwe_signed_member_index(&f, c, c->routes, c->nroutes) <
+                    (int)c->nroutes);
         gwe_signed_needs_refresh(&f, now, c->maxidle);
     }
     if (st == GWE_COOKIE_VALID) {
@@ -62,7 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_in in;
     fuzz_fake_keys keys, vkeys;
     char ids[2 * GWE_SIGNED_KEYS_MAX], vids[2 * GWE_SIGNED_KEYS_MAX];
-    char *out, dec[GWE_ROUTE_MAX + 1];
+    char *out, dec[GWE_ROUTE_MAX + 1], id[GWE_OPAQUE_ID_LEN];
+    char opaque[GWE_SIGNED_MAX + 1];
     gwe_verify_conf c;
     gwe_signed_fields f, got;
     gwe_slice value, route, name = {"ROUTEID", 7}, bal = {"balancer://b", 12};
@@ -104,6 +109,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     c.mac = fuzz_fake_mac;
     c.mac_ctx = &vkeys;
+    c.opaque_id = fuzz_fake_opaque_id;
+    c.opaque_ctx = &vkeys;
     c.key_ids = vids;
     c.nkeys = vkeys.n;
     c.cookie_name = name;
@@ -144,6 +151,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                     sizeof dec, &dl) == 0);
     FUZZ_ASSERT(dl == route.len && memcmp(dec, route.ptr, dl) == 0);
     FUZZ_ASSERT(gwe_signed_route_index(&got, &route, 1) == 0);
+    /* opaque=on: the route's identifier under the signer, found again
+     * under whatever place the verifier gives that key */
+    FUZZ_ASSERT(gwe_signed_opaque_id(fuzz_fake_mac, &keys, (int)signer, route,
+                                     id) == 0);
+    f.route.ptr = id;
+    f.route.len = sizeof id;
+    FUZZ_ASSERT(gwe_signed_build(opaque, sizeof opaque, &f, fuzz_fake_mac,
+                                 &keys, name, bal) > 0);
+    FUZZ_ASSERT(gwe_signed_verify(opaque, strlen(opaque), &c, f.refreshed,
+                                  &got) == GWE_COOKIE_VALID);
+    FUZZ_ASSERT(gwe_signed_member_index(&got, &c, &route, 1) == 0);
     /* the same value for another cookie name does not verify */
     c.cookie_name.len = 6;
     FUZZ_ASSERT(gwe_signed_verify(out, n, &c, f.refreshed, NULL) ==

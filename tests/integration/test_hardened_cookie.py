@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """README 4.8 on the request path: the signed cookie's statuses, legacy
-accept and refuse, issue=off, and indirect=on's Cookie lines as the member
-receives them."""
+accept and refuse, opaque=on, issue=off, and indirect=on's Cookie lines as
+the member receives them."""
 import os
 
 import pytest
@@ -33,12 +33,18 @@ ProxyPass "/off/" "balancer://off/"
 """
 
 
-def start(e, attrs=""):
+def conf(e, attrs=""):
+    """CONF for e, its key file made once (a restart keeps the key)."""
     key = e.dir / "gwelb.key"
-    key.write_bytes(os.urandom(32))
-    key.chmod(0o600)
-    e.start(CONF.format(a=e.member("a").url, b=e.member("b").url,
-                        key=key, attrs=attrs))
+    if not key.exists():
+        key.write_bytes(os.urandom(32))
+        key.chmod(0o600)
+    return CONF.format(a=e.member("a").url, b=e.member("b").url,
+                       key=key, attrs=attrs)
+
+
+def start(e, attrs=""):
+    e.start(conf(e, attrs))
 
 
 def route_cookie(resp, name):
@@ -119,3 +125,60 @@ def test_indirect_member_never_sees_the_route_cookie(env, lines, want):
     if any("IND=" in line for line in lines):
         assert r.member == "b"  # routed by the cookie before it went
     assert r.json()["cookies"] == want
+
+
+def slot(cookie):
+    """The route slot of a signed NAME=value (README 4.8 format)."""
+    value = cookie.split("=", 1)[1]
+    assert value.startswith("g1") and value[16] == "." and value[-23] == "."
+    return value[17:-23]
+
+
+def test_opaque_cookie_shows_no_route_and_routes_back():
+    with HttpdEnv("hardened-opaque") as e:
+        start(e, " opaque=on")
+        visitors = {}
+        for _ in range(4):  # byrequests: both members get new visitors
+            r = e.get("/sig/x")
+            cookie = route_cookie(r, "SIG")
+            assert "R_A" not in cookie and "R_B" not in cookie, cookie
+            assert len(slot(cookie)) == 16, cookie
+            visitors[cookie] = r.member
+        assert sorted(set(visitors.values())) == ["a", "b"]
+        # a member's identifier is the same for every visitor, and differs
+        # between members
+        assert len({slot(c) for c in visitors}) == 2
+        for cookie, member in visitors.items():
+            r = e.get("/sig/x", cookies=[cookie])
+            assert r.member == member and status(e, r) == "valid"
+            assert route_cookie(r, "SIG") is None
+        # a flipped identifier character no longer verifies
+        cookie = next(iter(visitors))
+        flipped = cookie[:-30] + ("A" if cookie[-30] != "A" else "B") + \
+            cookie[-29:]
+        r = e.get("/sig/x", cookies=[flipped])
+        assert status(e, r) == "forged" and route_cookie(r, "SIG")
+
+        # opaque=off with the same key: the opaque values keep routing
+        # (nobody moves), new cookies show the route again
+        e.restart(conf(e))
+        for cookie, member in visitors.items():
+            r = e.get("/sig/x", cookies=[cookie])
+            assert r.member == member and status(e, r) == "valid"
+        new = route_cookie(e.get("/sig/x"), "SIG")
+        assert slot(new) in ("R_A", "R_B")
+
+
+def test_opaque_without_a_key_is_refused():
+    with HttpdEnv("hardened-opaque-nokey") as e:
+        body = """
+<Proxy "balancer://nokey">
+    BalancerMember "{a}" route=R_A
+    GWELBRouteCookie NK opaque=on
+</Proxy>
+ProxyPass "/nk/" "balancer://nokey/"
+""".format(a=e.member("a").url)
+        ok, out = e.configtest(body)
+        assert not ok and "GWELB00021" in out and "opaque" in out, out
+        started = e.start(body, expect_fail=True)
+        assert not started.ok and "GWELB00021" in started.output

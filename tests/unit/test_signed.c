@@ -861,14 +861,143 @@ START_TEST(key_id_from_digest)
 }
 END_TEST
 
+/* ---- opaque=on: gwe_signed_opaque_id, gwe_signed_member_index -----------
+ */
+
+/* A gwe_opaque_id_fn over fake_mac with the keys in ctx, as the glue's is
+ * over its start-up table; member "GWE_X" has none. */
+static int fake_opaque_id(void *ctx, int key_index, size_t member,
+                          gwe_slice route, char out[GWE_OPAQUE_ID_LEN])
+{
+    (void)member;
+    if (route.len == 5 && memcmp(route.ptr, "GWE_X", 5) == 0)
+        return -1;
+    return gwe_signed_opaque_id(fake_mac, ctx, key_index, route, out);
+}
+
+static void opaque_id_of(const char *keys, int key_index, const char *route,
+                         char out[GWE_OPAQUE_ID_LEN])
+{
+    gwe_slice r = {route, strlen(route)};
+
+    ck_assert_int_eq(
+        gwe_signed_opaque_id(fake_mac, (void *)keys, key_index, r, out), 0);
+}
+
+START_TEST(opaque_id_shape)
+{
+    char a[GWE_OPAQUE_ID_LEN], a2[GWE_OPAQUE_ID_LEN], b[GWE_OPAQUE_ID_LEN],
+        other[GWE_OPAQUE_ID_LEN], longest[GWE_ROUTE_MAX + 1];
+    gwe_slice empty = {"", 0}, too_long = {longest, GWE_ROUTE_MAX + 1};
+    size_t i;
+
+    opaque_id_of("AB", 0, "GWE_Backend_1", a);
+    opaque_id_of("AB", 0, "GWE_Backend_1", a2);
+    opaque_id_of("AB", 1, "GWE_Backend_1", b);
+    opaque_id_of("AB", 0, "GWE_Backend_2", other);
+    for (i = 0; i < GWE_OPAQUE_ID_LEN; i++)
+        ck_assert_msg(gwe_signed_key_id_char(a[i]), "char %zu not base64url",
+                      i);
+    ck_assert_msg(memcmp(a, a2, sizeof a) == 0, "not deterministic");
+    ck_assert_msg(memcmp(a, b, sizeof a) != 0, "same under two keys");
+    ck_assert_msg(memcmp(a, other, sizeof a) != 0, "same for two routes");
+    ck_assert_msg(memchr(a, '_', sizeof a) == NULL ||
+                      memcmp(a, "GWE_", 4) != 0,
+                  "shows the route");
+    memset(longest, 'r', sizeof longest);
+    ck_assert_int_eq(gwe_signed_opaque_id(fake_mac, "A", 0, empty, a), -1);
+    ck_assert_int_eq(gwe_signed_opaque_id(fake_mac, "A", 0, too_long, a), -1);
+    too_long.len = GWE_ROUTE_MAX;
+    ck_assert_int_eq(gwe_signed_opaque_id(fake_mac, "A", 0, too_long, a), 0);
+    /* key 2 of "AB" does not exist: fake_mac fails */
+    ck_assert_int_eq(gwe_signed_opaque_id(fake_mac, "AB", 2, empty, a), -1);
+    too_long.len = 3;
+    ck_assert_int_eq(gwe_signed_opaque_id(fake_mac, "AB", 2, too_long, a), -1);
+    ck_assert_int_eq(gwe_signed_opaque_id(NULL, "A", 0, too_long, a), -1);
+}
+END_TEST
+
+enum opaque_slot {
+    OS_ROUTE,      /* the route itself */
+    OS_ID,         /* its identifier under the verifying key */
+    OS_OTHER_KEY,  /* its identifier under the other key */
+    OS_NOT_BASE64, /* the identifier with one '.' in it */
+    OS_SHORT       /* the identifier without its last character */
+};
+
+static const struct {
+    const char *name;
+    const char *route; /* whose slot */
+    enum opaque_slot slot;
+    int key_index; /* the key that verified it */
+    int callback;  /* opaque_id set */
+    int want;
+} member_rows[] = {
+    {"plain route names its member", "GWE_B", OS_ROUTE, 0, 1, 1},
+    {"plain route without a callback", "GWE_B", OS_ROUTE, 0, 0, 1},
+    {"identifier names its member", "GWE_B", OS_ID, 0, 1, 1},
+    {"identifier under the second key", "GWE_C", OS_ID, 1, 1, 2},
+    {"identifier made under the other key names none", "GWE_B", OS_OTHER_KEY,
+     1, 1, -1},
+    {"identifier without a callback names none", "GWE_B", OS_ID, 0, 0, -1},
+    {"identifier of no member", "GWE_Z", OS_ID, 0, 1, -1},
+    {"member the callback has no identifier for", "GWE_X", OS_ID, 0, 1, -1},
+    {"slot of 16 characters, not base64url", "GWE_B", OS_NOT_BASE64, 0, 1, -1},
+    {"slot one character short", "GWE_B", OS_SHORT, 0, 1, -1},
+    {"no verifying key", "GWE_B", OS_ID, -1, 1, -1},
+};
+
+START_TEST(member_row_test)
+{
+    static const gwe_slice routes[] = {
+        {"GWE_A", 5}, {"GWE_B", 5}, {"GWE_C", 5}, {"GWE_X", 5}, {"", 0}};
+    char id[GWE_OPAQUE_ID_LEN];
+    gwe_verify_conf c;
+    gwe_signed_fields f;
+    guard g;
+    int k = member_rows[_i].key_index;
+
+    memset(&c, 0, sizeof c);
+    if (member_rows[_i].callback) {
+        c.opaque_id = fake_opaque_id;
+        c.opaque_ctx = (void *)"AB";
+    }
+    memset(&f, 0, sizeof f);
+    f.key_index = k;
+    if (member_rows[_i].slot == OS_ROUTE) {
+        snprintf(id, sizeof id, "%s", member_rows[_i].route);
+        f.route.len = strlen(id);
+    } else {
+        gwe_slice r = {member_rows[_i].route, strlen(member_rows[_i].route)};
+        int under = member_rows[_i].slot == OS_OTHER_KEY ? 1 - k : k;
+
+        ck_assert_int_eq(
+            gwe_signed_opaque_id(fake_mac, "AB", under < 0 ? 0 : under, r, id),
+            0);
+        f.route.len = sizeof id;
+        if (member_rows[_i].slot == OS_NOT_BASE64)
+            id[7] = '.';
+        if (member_rows[_i].slot == OS_SHORT)
+            f.route.len--;
+    }
+    guard_init(&g);
+    f.route.ptr = guard_dup(&g, id, f.route.len);
+    ck_assert_msg(gwe_signed_member_index(&f, &c, routes, NELEMS(routes)) ==
+                      member_rows[_i].want,
+                  "%s", member_rows[_i].name);
+    guard_release(&g);
+}
+END_TEST
+
 /* ---- gwe_sticky_extract with keys ----------------------------------------
  */
 
-enum part_kind { P_NONE, P_SIGNED, P_FLIPPED, P_TEXT };
+enum part_kind { P_NONE, P_SIGNED, P_FLIPPED, P_TEXT, P_OPAQUE };
 
 typedef struct cookie_part {
     enum part_kind kind;
-    const char *text; /* P_SIGNED / P_FLIPPED: the route; P_TEXT: the value */
+    const char *text; /* P_SIGNED / P_FLIPPED / P_OPAQUE: the route (P_OPAQUE:
+                         signed with its identifier); P_TEXT: the value */
     long issued, refreshed; /* seconds relative to NOW */
 } cookie_part;
 
@@ -1033,6 +1162,42 @@ static const sx_row sx_rows[] = {
      -1,
      -1,
      0},
+    {"opaque value routes to its member",
+     {{P_OPAQUE, "GWE_B", -10, -10}},
+     "/",
+     0,
+     GWE_COOKIE_VALID,
+     GWE_SOURCE_COOKIE,
+     1,
+     1,
+     0},
+    {"opaque value of no member is valid but routes nowhere",
+     {{P_OPAQUE, "GWE_Z", -10, -10}},
+     "/",
+     0,
+     GWE_COOKIE_VALID,
+     GWE_SOURCE_NONE,
+     -1,
+     -1,
+     0},
+    {"opaque value due a refresh",
+     {{P_OPAQUE, "GWE_C", -HOUR, -900}},
+     "/",
+     0,
+     GWE_COOKIE_VALID,
+     GWE_SOURCE_COOKIE,
+     2,
+     2,
+     1},
+    {"expired opaque value, then a plain one",
+     {{P_OPAQUE, "GWE_A", -HOUR, -1801}, FRESH("GWE_C")},
+     "/",
+     0,
+     GWE_COOKIE_VALID,
+     GWE_SOURCE_COOKIE,
+     2,
+     2,
+     0},
 };
 
 START_TEST(sx_row_test)
@@ -1059,6 +1224,8 @@ START_TEST(sx_row_test)
     vc.balancer = (gwe_slice){"balancer://gwe", 14};
     vc.maxidle = 1800;
     vc.maxlife = DAY;
+    vc.opaque_id = fake_opaque_id;
+    vc.opaque_ctx = (void *)"A";
     sc.legacy_accept = r->legacy_accept;
     line[0] = '\0';
     for (i = 0; i < 3 && r->parts[i].kind != P_NONE; i++) {
@@ -1067,8 +1234,20 @@ START_TEST(sx_row_test)
         if (pt->kind == P_TEXT) {
             snprintf(v, sizeof v, "%s", pt->text);
         } else {
-            sign(v, sizeof v, 'A', NOW + pt->issued, NOW + pt->refreshed,
-                 pt->text, strlen(pt->text), "ROUTEID", "balancer://gwe");
+            char id[GWE_OPAQUE_ID_LEN];
+            const char *slot = pt->text;
+            size_t slot_len = strlen(pt->text);
+
+            if (pt->kind == P_OPAQUE) {
+                gwe_slice route = {pt->text, slot_len};
+
+                ck_assert_int_eq(
+                    gwe_signed_opaque_id(fake_mac, "A", 0, route, id), 0);
+                slot = id;
+                slot_len = sizeof id;
+            }
+            sign(v, sizeof v, 'A', NOW + pt->issued, NOW + pt->refreshed, slot,
+                 slot_len, "ROUTEID", "balancer://gwe");
             if (pt->kind == P_FLIPPED)
                 v[GWE_SIGNED_PREFIX_LEN] ^= 1;
         }
@@ -1089,7 +1268,10 @@ START_TEST(sx_row_test)
                   r->name, res.cookie_status, res.source, res.route,
                   res.cookie_route, res.cookie_refresh);
     if (r->cookie_route >= 0) { /* the issue time of the one that routes */
-        for (i = 0; r->parts[i].kind != P_SIGNED; i++)
+        for (i = 0;
+             r->parts[i].kind != P_SIGNED &&
+             !(r->parts[i].kind == P_OPAQUE && r->parts[i].refreshed > -1800);
+             i++)
             ;
         ck_assert_int_eq(res.cookie_issued, NOW + r->parts[i].issued);
     }
@@ -1119,6 +1301,8 @@ Suite *suite_signed(void)
     tcase_add_loop_test(tr, refresh_row_test, 0, (int)NELEMS(refresh_rows));
     tcase_add_loop_test(tr, visit_row_test, 0, (int)NELEMS(visit_rows));
     tcase_add_test(tr, status_names);
+    tcase_add_test(tr, opaque_id_shape);
+    tcase_add_loop_test(tr, member_row_test, 0, (int)NELEMS(member_rows));
     suite_add_tcase(s, tv);
     suite_add_tcase(s, tp);
     suite_add_tcase(s, tb);

@@ -107,6 +107,40 @@ START_TEST(known_answer)
     guard_release(&g);
 }
 END_TEST
+/* opaque=on (sticky.h): the identifier of GWE_Frontend_1 under the same
+ * key, and the value of the example above with it in the route slot;
+ * both computed independently with Python's hmac module. */
+#define KAT_OPAQUE_ID "vx0TuiqwpAHRENvU"
+#define KAT_OPAQUE_VALUE                                                      \
+    "g1KxBpM8NABpM8TQ." KAT_OPAQUE_ID ".dy8LugxpXOn3JaFdroWp2w"
+
+START_TEST(opaque_known_answer)
+{
+    static const char *const keys[] = {"0123456789abcdef0123456789abcdef"};
+    gwe_slice name = {"ROUTEID", 7}, bal = {"balancer://gwe", 14};
+    gwe_slice route = {"GWE_Frontend_1", 14};
+    gwe_signed_fields f;
+    char id[GWE_OPAQUE_ID_LEN], out[GWE_SIGNED_MAX + 1];
+    size_t n;
+
+    ck_assert_int_eq(
+        gwe_signed_opaque_id(openssl_mac, (void *)keys, 0, route, id), 0);
+    ck_assert_msg(memcmp(id, KAT_OPAQUE_ID, sizeof id) == 0, "got %.16s", id);
+    f.key_index = 0;
+    f.key_id[0] = 'K';
+    f.key_id[1] = 'x';
+    f.issued = 1765000000;
+    f.refreshed = 1765000400;
+    f.route.ptr = id;
+    f.route.len = sizeof id;
+    n = gwe_signed_build(out, sizeof out, &f, openssl_mac, (void *)keys, name,
+                         bal);
+    ck_assert_msg(n == sizeof KAT_OPAQUE_VALUE - 1 &&
+                      strcmp(out, KAT_OPAQUE_VALUE) == 0,
+                  "got %s", out);
+}
+END_TEST
+
 #endif /* GWE_TEST_LIBCRYPTO */
 
 Suite *suite_signed_hmac(void)
@@ -117,6 +151,7 @@ Suite *suite_signed_hmac(void)
 
     tcase_add_test(t, rfc4231_vector);
     tcase_add_test(t, known_answer);
+    tcase_add_test(t, opaque_known_answer);
     suite_add_tcase(s, t);
 #endif
     return s;
