@@ -5,7 +5,7 @@
 #   make run     a real Apache on 127.0.0.1 with the sample configuration
 #   make bench   microbenchmark of sticky/, instructions per request (callgrind)
 #                and end-to-end against stock Apache (bench-instr, bench-svg,
-#                bench-status, bench-e2e)
+#                bench-status, bench-fallback, bench-signed, bench-e2e)
 #   make fuzz    the libFuzzer targets, for longer than make test does
 #   make soak    long fault and hostile-input runs
 #   make install install the module into this machine's Apache (apxs)
@@ -45,7 +45,7 @@ UNIT_CRYPTO = $(if $(CRYPTO_LIBS),-DGWE_TEST_LIBCRYPTO)
 FUZZ_SECONDS ?= 5
 
 .PHONY: all deps test unit unit-san fuzz-smoke fuzz fuzz-replay integration \
-        browser alloc-guard bench bench-micro bench-e2e bench-instr bench-svg bench-status bench-fallback run soak install \
+        browser alloc-guard bench bench-micro bench-e2e bench-instr bench-svg bench-status bench-fallback bench-signed run soak install \
         deb deb-test clean
 
 all: $(MODULE)
@@ -233,6 +233,10 @@ bench-status: $(MODULE)
 # GWELBFallback client-ip's cost above the lbmethod's pick (issue 14)
 bench-fallback: $(MODULE)
 	bench/instr.sh fallback
+
+# GWELBCookieKey's cost above the unsigned cookie (issue 13)
+bench-signed: $(MODULE)
+	bench/instr.sh signed
 
 bench: deps bench-micro $(MODULE)
 	bench/instr.sh all

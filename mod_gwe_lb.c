@@ -226,6 +226,11 @@ void gwelb_ensure_wrapped(proxy_balancer *b, request_rec *r,
 /* Module                                                                   */
 /* ======================================================================== */
 
+static void gwelb_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    gwelb_keys_child_init(pchild); /* GWELBCookieKey's per-thread MACs */
+}
+
 static void gwelb_register_hooks(apr_pool_t *p)
 {
     /* Before mod_proxy_balancer, which reads the lbmethod we keep wrapped
@@ -242,6 +247,7 @@ static void gwelb_register_hooks(apr_pool_t *p)
     ap_hook_check_config(gwelb_check_config, after_proxy, NULL,
                          APR_HOOK_MIDDLE);
     ap_hook_post_config(gwelb_post_config, after_proxy, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(gwelb_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     /* the mod_gwe_lb section of server-status, when mod_status is loaded */
     gwelb_status_register_hooks(p);
     /* Below mod_ssl (AP_FTYPE_CONNECTION + 5): it sees plain bytes. */

@@ -31,6 +31,7 @@
  * (mod_gwe_lb_keys.c); read-only once children run. */
 typedef struct gwelb_opaque_member gwelb_opaque_member;
 typedef struct gwelb_keys {
+    unsigned long serial; /* which load made them (1, 2, ...) */
     int n;
     char ids[2 * GWE_SIGNED_KEYS_MAX]; /* key i's id: ids[2i], ids[2i+1] */
     struct evp_mac_ctx_st *mac[GWE_SIGNED_KEYS_MAX]; /* keyed HMAC-SHA256 */
@@ -218,6 +219,7 @@ const char *gwelb_keys_load(apr_pool_t *p, apr_pool_t *ptemp,
                             gwelb_balancer_conf *bc, const proxy_balancer *b);
 int gwelb_mac(void *ctx, int key_index, const gwe_slice *parts, size_t nparts,
               unsigned char out[32]);
+void gwelb_keys_child_init(apr_pool_t *pchild);
 int gwelb_opaque_id(void *ctx, int key_index, size_t member, gwe_slice route,
                     char out[GWE_OPAQUE_ID_LEN]);
 

@@ -10,11 +10,15 @@
 #include "apr_file_info.h"
 #include "apr_file_io.h"
 #include "apr_strings.h"
+#include "apr_thread_proc.h"
 #include "http_log.h"
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+
+#include <stdlib.h>
+#include <string.h>
 
 APLOG_USE_MODULE(gwe_lb); /* log lines carry the module name */
 
@@ -29,27 +33,124 @@ APLOG_USE_MODULE(gwe_lb); /* log lines carry the module name */
 static const char gwelb_key_id_label[] = "mod_gwe_lb key id";
 
 /*
- * HMAC-SHA256 under key key_index over the parts.  The keyed context made
- * at start-up is copied, so threads never share a running one and the
- * key's padding blocks are not hashed again per request.
+ * Each thread keeps its own working copy of a key's keyed context, made on
+ * its first MAC under that key and re-armed with EVP_MAC_init(ctx, NULL, 0,
+ * NULL) for every next one: copying the keyed context per MAC (allocations
+ * included) cost about as much as the hash itself.  A thread remembers the
+ * keys of up to GWELB_THREAD_KEYSETS balancers; more only cost a copy.
+ * Keys are told apart by their serial, never by address, so keys loaded by
+ * a later generation at the same address are not mistaken for old ones.
+ */
+#define GWELB_THREAD_KEYSETS 4
+
+typedef struct gwelb_thread_keys {
+    struct {
+        unsigned long serial; /* 0: empty */
+        EVP_MAC_CTX *mac[GWE_SIGNED_KEYS_MAX];
+    } set[GWELB_THREAD_KEYSETS];
+    unsigned next; /* the set replaced next */
+} gwelb_thread_keys;
+
+static apr_threadkey_t *gwelb_thread_key; /* child processes only */
+static unsigned long gwelb_keys_serial;   /* parent: counts loads */
+
+static void gwelb_thread_keys_free(void *data)
+{
+    gwelb_thread_keys *t = data;
+    int i, j;
+
+    for (i = 0; i < GWELB_THREAD_KEYSETS; i++)
+        for (j = 0; j < GWE_SIGNED_KEYS_MAX; j++)
+            EVP_MAC_CTX_free(t->set[i].mac[j]);
+    free(t);
+}
+
+static apr_status_t gwelb_thread_key_delete(void *data)
+{
+    gwelb_thread_key = NULL;
+    return APR_SUCCESS;
+}
+
+/* child_init: the per-thread contexts; without them every MAC copies. */
+void gwelb_keys_child_init(apr_pool_t *pchild)
+{
+    if (apr_threadkey_private_create(&gwelb_thread_key, gwelb_thread_keys_free,
+                                     pchild) != APR_SUCCESS) {
+        gwelb_thread_key = NULL;
+        return;
+    }
+    apr_pool_cleanup_register(pchild, NULL, gwelb_thread_key_delete,
+                              apr_pool_cleanup_null);
+}
+
+/* This thread's working context of key i of k, or NULL (then copy). */
+static EVP_MAC_CTX *gwelb_thread_mac(const gwelb_keys *k, int i)
+{
+    gwelb_thread_keys *t = NULL;
+    unsigned s;
+    int j;
+
+    if (!gwelb_thread_key || apr_threadkey_private_get(
+                                 (void **)&t, gwelb_thread_key) != APR_SUCCESS)
+        return NULL;
+    if (!t) {
+        if (!(t = calloc(1, sizeof(*t))) ||
+            apr_threadkey_private_set(t, gwelb_thread_key) != APR_SUCCESS) {
+            free(t);
+            return NULL;
+        }
+    }
+    for (s = 0; s < GWELB_THREAD_KEYSETS; s++)
+        if (t->set[s].serial == k->serial)
+            break;
+    if (s == GWELB_THREAD_KEYSETS) {
+        s = t->next++ % GWELB_THREAD_KEYSETS;
+        for (j = 0; j < GWE_SIGNED_KEYS_MAX; j++) {
+            EVP_MAC_CTX_free(t->set[s].mac[j]);
+            t->set[s].mac[j] = NULL;
+        }
+        t->set[s].serial = k->serial;
+    }
+    if (!t->set[s].mac[i])
+        t->set[s].mac[i] = EVP_MAC_CTX_dup(k->mac[i]);
+    return t->set[s].mac[i];
+}
+
+/*
+ * HMAC-SHA256 under key key_index over the parts, which are gathered into
+ * one update when they fit (every value the module signs does).
  */
 int gwelb_mac(void *ctx, int key_index, const gwe_slice *parts, size_t nparts,
               unsigned char out[32])
 {
     const gwelb_keys *k = ctx;
-    EVP_MAC_CTX *c;
-    size_t i, outl = 0;
+    EVP_MAC_CTX *c, *own = NULL;
+    unsigned char buf[2048];
+    size_t i, outl = 0, len = 0;
     int ok = 1;
 
-    if (key_index < 0 || key_index >= k->n ||
-        !(c = EVP_MAC_CTX_dup(k->mac[key_index])))
+    if (key_index < 0 || key_index >= k->n)
         return -1;
-    for (i = 0; i < nparts && ok; i++)
-        if (parts[i].len)
-            ok = EVP_MAC_update(c, (const unsigned char *)parts[i].ptr,
-                                parts[i].len);
+    c = gwelb_thread_mac(k, key_index);
+    if (c)
+        ok = EVP_MAC_init(c, NULL, 0, NULL); /* same key, fresh state */
+    else if (!(c = own = EVP_MAC_CTX_dup(k->mac[key_index])))
+        return -1;
+    for (i = 0; i < nparts && len <= sizeof buf; i++)
+        len += parts[i].len;
+    if (len <= sizeof buf) {
+        for (len = 0, i = 0; i < nparts; len += parts[i].len, i++)
+            if (parts[i].len)
+                memcpy(buf + len, parts[i].ptr, parts[i].len);
+        ok = ok && EVP_MAC_update(c, buf, len);
+    } else {
+        for (i = 0; i < nparts && ok; i++)
+            if (parts[i].len)
+                ok = EVP_MAC_update(c, (const unsigned char *)parts[i].ptr,
+                                    parts[i].len);
+    }
     ok = ok && EVP_MAC_final(c, out, &outl, 32) && outl == 32;
-    EVP_MAC_CTX_free(c);
+    EVP_MAC_CTX_free(own);
     return ok ? 0 : -1;
 }
 
@@ -204,6 +305,7 @@ const char *gwelb_keys_load(apr_pool_t *p, apr_pool_t *ptemp,
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
                                                  digest_name, 0);
     params[1] = OSSL_PARAM_construct_end();
+    k->serial = ++gwelb_keys_serial;
     apr_pool_cleanup_register(p, k, gwelb_keys_free, apr_pool_cleanup_null);
     if (!hmac)
         return "GWELBCookieKey: OpenSSL's libcrypto offers no HMAC";

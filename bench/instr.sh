@@ -6,7 +6,10 @@
 #                            against Cookie-header and query size (~2-3 min)
 #   bench/instr.sh fallback  `make bench-fallback`: what GWELBFallback client-ip
 #                            costs above the lbmethod's pick, 4 members (~1 min)
-#   bench/instr.sh all       all three, sharing the measurements (`make bench`)
+#   bench/instr.sh signed    `make bench-signed`: what GWELBCookieKey costs above
+#                            the unsigned cookie, new and returning visitor,
+#                            with and without maxidle, and opaque (~3 min)
+#   bench/instr.sh all       all four, sharing the measurements (`make bench`)
 #
 # Every number is user-space instructions per request counted by callgrind
 # inside ap_run_process_connection of `apache2 -X` (bench/lib.sh cg_run):
@@ -121,6 +124,69 @@ fallback() {
     echo "fallback pick above the lbmethod's own pick: $d (goal <= $goal: $ok)"
 }
 
+# signed_inputs: the returning visitors of variants 8-10, cookie-signed
+# (variant 8's cookie for node1; valid for 9 as well: the MAC covers no
+# attribute) and cookie-opaque (variant 10's), asked from the variants
+# themselves, started normally; then each is checked to route to node1
+# without a new Set-Cookie.
+signed_inputs() {
+    local v w i sc
+    for vw in 8:cookie-signed 10:cookie-opaque; do
+        v=${vw%%:*}; w=${vw#*:}
+        bench_start_apache "$v"
+        printf '/\n' >"$BENCH_TMP/inputs/$w.path"
+        for i in 1 2 3 4; do
+            sc=$(curl -s -D - -o /dev/null "http://127.0.0.1:${APACHE_PORT[$v]}/" |
+                 tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: *\(ROUTEID=[^;]*\).*/\1/p')
+            case $sc in ROUTEID=g1*) ;; *) die "variant $v: no signed Set-Cookie ($sc)" ;; esac
+            [ "$(curl -s -H "Cookie: $sc" "http://127.0.0.1:${APACHE_PORT[$v]}/")" = node1 ] && break
+            sc=""
+        done
+        [ -n "$sc" ] || die "variant $v: no cookie for node1 in 4 new visitors"
+        printf '%s\n' "$sc" >"$BENCH_TMP/inputs/$w.cookie"
+        echo "Cookie: $sc (variant $v's own, node1)" >"$BENCH_TMP/inputs/$w.desc"
+        bench_stop_apache "$v"
+    done
+    for vw in 8:cookie-signed 9:cookie-signed 10:cookie-opaque; do
+        v=${vw%%:*}; w=${vw#*:}
+        bench_start_apache "$v"
+        [ "$(probe "$v" "$w")" = "node1 -" ] \
+            || die "variant $v, $w: $(probe "$v" "$w"), expected node1 and no Set-Cookie"
+        bench_stop_apache "$v"
+    done
+}
+
+# GWELBCookieKey (issue 13): instructions above the unsigned cookie
+# (variant 3) for a new visitor (sign and build) and a returning one
+# (verify; variant 3's returning visitor sends ROUTEID=.node1).
+signed() {
+    local v w base d goal ok
+    ir 3 cookie-new; ir 3 cookie-only
+    for v in 8 9 10; do
+        ir "$v" cookie-new
+        if [ "$v" = 10 ]; then ir "$v" cookie-opaque; else ir "$v" cookie-signed; fi
+    done
+    echo
+    echo "GWELBCookieKey, instructions per request above the unsigned cookie (variant 3:"
+    echo "cookie-new ${IR[3,cookie-new]}, cookie-only ${IR[3,cookie-only]}); callgrind as above"
+    printf '  %-18s %-16s %8s %8s %7s  %s
+' variant visitor absolute above goal met
+    for v in 8 9 10; do
+        for w in cookie-new returning; do
+            if [ "$w" = cookie-new ]; then base=${IR[3,cookie-new]}; goal=2500; m=cookie-new
+            else base=${IR[3,cookie-only]}; goal=1500
+                 m=cookie-signed; [ "$v" = 10 ] && m=cookie-opaque
+            fi
+            d=$((IR[$v,$m] - base)); ok=no; [ "$d" -le "$goal" ] && ok=yes
+            printf '  %-18s %-16s %8d %+8d %7s  %s
+' "${VARIANT_NAME[$v]}" \
+                "$([ "$w" = cookie-new ] && echo new || echo "returning ($m)")" \
+                "${IR[$v,$m]}" "$d" "<=$goal" "$ok"
+        done
+    done
+    for v in 8 9 10; do echo "  $v ${VARIANT_NAME[$v]}: ${VARIANT_DESC[$v]}"; done
+}
+
 svg() {
     local w v tsv=$BENCH_DIR/results/cost.tsv
     for w in "${SVG_COOKIE[@]}"; do for v in 1 2 3; do ir "$v" "$w"; done; done
@@ -153,9 +219,10 @@ main() {
         table) ws=("${WORKLOADS[@]}") ;;
         svg)   ws=("${SVG_COOKIE[@]}" "${SVG_QUERY[@]}") ;;
         fallback) ws=(cookie-new); vs=("${FALLBACK_VARIANTS[@]}") ;;
+        signed) ws=(cookie-new cookie-only); vs=(3) ;;
         all)   ws=("${WORKLOADS[@]}" "${SVG_COOKIE[@]}" "${SVG_QUERY[@]}")
                vs+=("${FALLBACK_VARIANTS[@]}") ;;
-        *)     sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+        *)     sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
     esac
     need_module "${vs[@]}"
     command -v valgrind >/dev/null || die "valgrind is missing (apt-get install valgrind)"
@@ -179,13 +246,16 @@ main() {
         esac
         bench_stop_apache "$v"
     done
+    case $mode in signed|all) need_module "${SIGNED_VARIANTS[@]}"; signed_inputs ;; esac
     echo "routing check: passed (curl; sticky inputs and their node2 twins on the named member,"
-    echo "  others on both; Set-Cookie ROUTEID=.<member> exactly when expected)"
+    echo "  others on both; Set-Cookie ROUTEID=.<member> exactly when expected; signed"
+    echo "  returning visitors on node1 without a Set-Cookie)"
     case $mode in
         table) table ;;
         svg)   svg ;;
         fallback) fallback ;;
-        all)   table; svg; fallback ;;
+        signed) signed ;;
+        all)   table; svg; fallback; signed ;;
     esac
     echo "took $((SECONDS - T0)) s"
 }

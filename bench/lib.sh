@@ -14,10 +14,13 @@ BENCH_MODULE=${BENCH_MODULE:-$REPO_DIR/build/mod_gwe_lb.so}
 
 # Variant number -> short name and configuration file.
 VARIANT_NAME=([1]=floor [2]=stock-cookie [3]=gwe-cookie [4]=gwe-param
-              [5]=stock-param [6]=gwe-cookie-4 [7]=gwe-fallback-4)
+              [5]=stock-param [6]=gwe-cookie-4 [7]=gwe-fallback-4
+              [8]=gwe-signed [9]=gwe-signed-idle [10]=gwe-opaque)
 VARIANT_CONF=([1]=v1-floor.conf [2]=v2-stock.conf [3]=v3-gwe-cookie.conf
               [4]=v4-gwe-param.conf [5]=v5-stock-param.conf
-              [6]=v6-gwe-cookie-4.conf [7]=v7-gwe-fallback-4.conf)
+              [6]=v6-gwe-cookie-4.conf [7]=v7-gwe-fallback-4.conf
+              [8]=v8-gwe-signed.conf [9]=v9-gwe-signed-maxidle.conf
+              [10]=v10-gwe-opaque.conf)
 VARIANT_DESC=(
     [1]="mod_proxy_balancer, no stickiness (the floor)"
     [2]="stickysession=ROUTEID + mod_headers Set-Cookie (stock cookie recipe)"
@@ -25,11 +28,17 @@ VARIANT_DESC=(
     [4]="mod_gwe_lb, GWELBStickyParam alias"
     [5]="stickysession=alias (stock parameter stickiness)"
     [6]="mod_gwe_lb, GWELBRouteCookie ROUTEID path=/, 4 members"
-    [7]="mod_gwe_lb, GWELBRouteCookie ROUTEID path=/ + GWELBFallback client-ip, 4 members")
+    [7]="mod_gwe_lb, GWELBRouteCookie ROUTEID path=/ + GWELBFallback client-ip, 4 members"
+    [8]="mod_gwe_lb, variant 3 + GWELBCookieKey (signed cookie)"
+    [9]="mod_gwe_lb, variant 8 + maxidle=3600 maxlife=86400"
+    [10]="mod_gwe_lb, variant 9 + opaque=on")
 ALL_VARIANTS=(1 2 3 4 5)
 # The fallback pair (issue 14): variant 7 less variant 6 on a new visitor
 # is the fallback pick's cost above the lbmethod's own pick.
 FALLBACK_VARIANTS=(6 7)
+# The signed cookie (issue 13): variants 8-10 against variant 3, on a new
+# visitor and on a returning one whose cookie is the variant's own.
+SIGNED_VARIANTS=(3 8 9 10)
 # The request shapes of issue 12 (bench/README.md, bench/inputs.py).  Cookie
 # shapes compare variant 2 (stock) and 3 (module) with the floor, parameter
 # shapes variant 5 (stock) and 4 (module).
@@ -72,6 +81,10 @@ bench_setup_tmp() {
     mkdir -p "$BENCH_TMP/inputs"
     # Apache's children run as www-data and must reach their directory.
     chmod 755 "$BENCH_TMP"
+    # The signing key of variants 8-10 (README 4.8: owner-only); Apache
+    # runs as www-data under callgrind.
+    head -c 32 /dev/urandom >"$BENCH_TMP/gwelb.key" && chmod 600 "$BENCH_TMP/gwelb.key"
+    [ "$(id -u)" = 0 ] && chown www-data "$BENCH_TMP/gwelb.key"
     bench_snapshot_module
 }
 
@@ -194,6 +207,7 @@ Define BENCH_MEMBER3 "127.0.0.1:$MEMBER3_PORT"
 Define BENCH_MEMBER4 "127.0.0.1:$MEMBER4_PORT"
 Define BENCH_VARIANT "$BENCH_DIR/conf/${VARIANT_CONF[$v]}"
 Define BENCH_MODULE "$BENCH_MODULE"
+Define BENCH_KEY "$BENCH_TMP/gwelb.key"
 Include "$BENCH_DIR/conf/httpd-common.conf"
 CONF
     local defs=() asuser=()
@@ -454,8 +468,8 @@ need_module() {  # need_module V...: die on an unknown variant or a missing modu
     for v in "$@"; do
         case $v in
             1|2|5) ;;
-            3|4|6|7) [ -f "$BENCH_MODULE" ] || die "$BENCH_MODULE is missing: make all" ;;
-            *) die "unknown variant '$v' (1-7)" ;;
+            3|4|6|7|8|9|10) [ -f "$BENCH_MODULE" ] || die "$BENCH_MODULE is missing: make all" ;;
+            *) die "unknown variant '$v' (1-10)" ;;
         esac
     done
 }
