@@ -25,7 +25,8 @@
  *            the bit-by-bit squaring method.  Absolute error < 2^-29,
  *            never 0 (u < 1).
  *   compare  weight_a / L_a > weight_b / L_b as weight_a * L_b >
- *            weight_b * L_a, exactly, in 96 bits.
+ *            weight_b * L_a, exactly, in 96 bits; between equal weights
+ *            the hashes themselves, L only near a tie.
  */
 #include "sticky.h"
 #include <limits.h>
@@ -126,32 +127,62 @@ gwe_rendezvous_score gwe_rendezvous_score_of(const char *route,
 {
     gwe_rendezvous_score sc;
 
-    sc.draw = neg_log2_q32(
-        gwe_rendezvous_hash(route, route_len, addr, addr_len) | 1);
+    sc.hash = gwe_rendezvous_hash(route, route_len, addr, addr_len) | 1;
+    sc.draw = 0;
     sc.weight = weight;
     return sc;
 }
 
-int gwe_rendezvous_beats(const gwe_rendezvous_score *a, const gwe_slice *ra,
-                         const gwe_rendezvous_score *b, const gwe_slice *rb)
+uint64_t gwe_rendezvous_draw(gwe_rendezvous_score *s)
 {
+    if (s->draw == 0 && s->hash != 0)
+        s->draw = neg_log2_q32(s->hash);
+    return s->draw;
+}
+
+/*
+ * 1 when the draws of hashes x and y could be equal, or their order could
+ * differ from the hashes': y within 2^-25 of x relatively (then either
+ * could be the lower draw after neg_log2_q32's rounding, which is off by
+ * less than 2^-29 in log2 units, far below the 2^-26 such a gap makes).
+ */
+static int near_tie(uint64_t x, uint64_t y)
+{
+    uint64_t hi = x > y ? x : y, d = x > y ? x - y : y - x;
+    unsigned top = 63;
+
+    while (top > 0 && (hi >> top) == 0)
+        top--;
+    return top < 25 || (d >> (top - 25)) == 0;
+}
+
+int gwe_rendezvous_beats(gwe_rendezvous_score *a, const gwe_slice *ra,
+                         gwe_rendezvous_score *b, const gwe_slice *rb)
+{
+    uint64_t da, db;
+
     if (a->weight == 0)
         return 0;
     if (b->weight == 0)
         return 1;
-    /* a->weight / a->draw > b->weight / b->draw, or equal and the route
-     * sorts first */
-    if (wide_gt(b->draw, a->weight, a->draw, b->weight))
+    /* equal weights: the higher hash is the lower draw */
+    if (a->weight == b->weight && a->hash && b->hash &&
+        !near_tie(a->hash, b->hash))
+        return a->hash > b->hash;
+    da = gwe_rendezvous_draw(a);
+    db = gwe_rendezvous_draw(b);
+    /* a->weight / da > b->weight / db, or equal and the route sorts
+     * first */
+    if (wide_gt(db, a->weight, da, b->weight))
         return 1;
-    return !wide_gt(a->draw, b->weight, b->draw, a->weight) &&
-           route_cmp(ra, rb) < 0;
+    return !wide_gt(da, b->weight, db, a->weight) && route_cmp(ra, rb) < 0;
 }
 
 int gwe_rendezvous_pick(const char *addr, size_t addr_len,
                         const gwe_slice *routes, const unsigned *weights,
                         const unsigned char *usable, size_t n)
 {
-    gwe_rendezvous_score best_sc = {0, 0};
+    gwe_rendezvous_score best_sc = {0, 0, 0};
     int best = -1;
     size_t i;
 

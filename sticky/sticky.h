@@ -413,7 +413,8 @@ long gwe_status_line_end(const char *data, size_t len, int first);
  * Deterministic across processes, restarts and machines: no seed, no
  * pointer values, bytes hashed one by one, integer arithmetic only (-ln
  * is computed as -log2 in 32.32 fixed point, no libm, no floating point).
- * Cost: one hash of route + address and 32 squarings per usable member.
+ * Cost: one hash of route + address per usable member, and 32 squarings
+ * per member only with unequal weights (see gwe_rendezvous_draw).
  *
  * Returns the index of the member picked, or -1 when no member is usable
  * with a weight > 0.
@@ -440,8 +441,17 @@ uint64_t gwe_rendezvous_hash(const char *route, size_t route_len,
  *
  * gwe_rendezvous_score_of - member (route, weight)'s score for addr:
  *   draw    -log2(u) in 32.32 fixed point, u the hash read as a fraction in
- *           (0, 1); in [1, 64 * 2^32]
+ *           (0, 1); in [1, 64 * 2^32]; 0 until needed (gwe_rendezvous_draw)
  *   weight  the weight as given; 0 never wins
+ *   hash    gwe_rendezvous_hash | 1 (u * 2^64); 0: not known (a score made
+ *           by hand from a draw)
+ *
+ * gwe_rendezvous_draw - the draw of a score, computed from its hash the
+ * first time.  Between equal weights the higher hash is the lower draw, so
+ * gwe_rendezvous_beats compares hashes and computes draws only for
+ * unequal weights or hashes so close (relative difference below 2^-25)
+ * that their draws could be equal: the same order, without the 32
+ * squarings per member in the common case.
  *
  * gwe_rendezvous_beats - 1 when member a (route ra) beats member b (route
  * rb): a's weight / draw is higher, or equal and ra sorts first by bytes
@@ -454,14 +464,16 @@ uint64_t gwe_rendezvous_hash(const char *route, size_t route_len,
 typedef struct gwe_rendezvous_score {
     uint64_t draw;
     uint64_t weight;
+    uint64_t hash;
 } gwe_rendezvous_score;
 
 gwe_rendezvous_score gwe_rendezvous_score_of(const char *route,
                                              size_t route_len,
                                              const char *addr, size_t addr_len,
                                              unsigned weight);
-int gwe_rendezvous_beats(const gwe_rendezvous_score *a, const gwe_slice *ra,
-                         const gwe_rendezvous_score *b, const gwe_slice *rb);
+uint64_t gwe_rendezvous_draw(gwe_rendezvous_score *s);
+int gwe_rendezvous_beats(gwe_rendezvous_score *a, const gwe_slice *ra,
+                         gwe_rendezvous_score *b, const gwe_slice *rb);
 
 /* ------------------------------------------------------------------------ */
 /* The signed route cookie value (issue 13)                                  */

@@ -265,7 +265,7 @@ START_TEST(draw_row_test)
     a = guard_dup(&g, draw_rows[_i].addr.p, draw_rows[_i].addr.n);
     sc = gwe_rendezvous_score_of(r, draw_rows[_i].route.n, a,
                                  draw_rows[_i].addr.n, 7);
-    ck_assert_msg(sc.draw == draw_rows[_i].draw,
+    ck_assert_msg(gwe_rendezvous_draw(&sc) == draw_rows[_i].draw,
                   "%s: draw %016llx, want %016llx", draw_rows[_i].name,
                   (unsigned long long)sc.draw,
                   (unsigned long long)draw_rows[_i].draw);
@@ -309,13 +309,49 @@ static const beats_row beats_rows[] = {
 START_TEST(beats_row_test)
 {
     const beats_row *r = &beats_rows[_i];
-    gwe_rendezvous_score a = {r->a_draw, r->a_weight};
-    gwe_rendezvous_score b = {r->b_draw, r->b_weight};
+    gwe_rendezvous_score a = {r->a_draw, r->a_weight, 0};
+    gwe_rendezvous_score b = {r->b_draw, r->b_weight, 0};
     gwe_slice ra = {r->a_route, strlen(r->a_route)};
     gwe_slice rb = {r->b_route, strlen(r->b_route)};
 
     ck_assert_msg(gwe_rendezvous_beats(&a, &ra, &b, &rb) == r->want,
                   "%s: want %d", r->name, r->want);
+}
+END_TEST
+
+/* Between equal weights, beats compares hashes where the draws are far
+ * apart: over pairs of hashes at every scale and gap, near ties included,
+ * the answer is the one the draws alone give. */
+START_TEST(hash_order_is_draw_order)
+{
+    static const gwe_slice ra = {"a", 1}, rb = {"b", 1};
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    int i, shift, gap;
+
+    for (i = 0; i < 2000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        for (shift = 0; shift < 64; shift += 9) {
+            for (gap = 0; gap < 40; gap += 3) {
+                uint64_t h = (x >> shift) | 1, d = (h >> gap) | 1;
+                uint64_t k = h + d < h ? h - d : h + d;
+                gwe_rendezvous_score a = {0, 3, h}, b = {0, 3, k | 1};
+                gwe_rendezvous_score da = {0, 3, h}, db = {0, 3, k | 1};
+
+                gwe_rendezvous_draw(&da);
+                gwe_rendezvous_draw(&db);
+                da.hash = db.hash = 0; /* draws only */
+                ck_assert_msg(
+                    gwe_rendezvous_beats(&a, &ra, &b, &rb) ==
+                            gwe_rendezvous_beats(&da, &ra, &db, &rb) &&
+                        gwe_rendezvous_beats(&b, &rb, &a, &ra) ==
+                            gwe_rendezvous_beats(&db, &rb, &da, &ra),
+                    "hashes %016llx %016llx", (unsigned long long)h,
+                    (unsigned long long)(k | 1));
+            }
+        }
+    }
 }
 END_TEST
 
@@ -333,7 +369,7 @@ START_TEST(walk_equals_pick)
         int want = gwe_rendezvous_pick(buf, len, members5, w, NULL, 4);
 
         for (o = 0; o < 2; o++) {
-            gwe_rendezvous_score best = {0, 0}, sc;
+            gwe_rendezvous_score best = {0, 0, 0}, sc;
             int k, m, got = -1;
 
             for (k = 0; k < 4; k++) {
@@ -623,6 +659,7 @@ Suite *suite_rendezvous(void)
     tcase_add_loop_test(tp, load_follows_the_weights, 0, 2);
     tcase_add_test(tp, excluded_members_never_win);
     tcase_add_test(tp, walk_equals_pick);
+    tcase_add_test(tp, hash_order_is_draw_order);
     tcase_add_test(tp, order_of_members_does_not_change_the_pick);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, th);
