@@ -36,9 +36,7 @@ ProxyPass "/dates/" "%s/"
 @pytest.fixture(scope="module")
 def env():
     with HttpdEnv("cookie-dates", extra_modules=("status",)) as e:
-        e.key = signed.write_key(e.dir / "gwelb.key").read_bytes()
-        e.start(CONF.format(a=e.member("a").url, b=e.member("b").url,
-                            key=e.dir / "gwelb.key"))
+        signed.start_with_key(e, CONF)
         yield e
 
 

@@ -40,9 +40,7 @@ SetEnvIf X-Forwarded-Proto "^https$" HTTPS=on
 @pytest.fixture(scope="module")
 def env():
     with HttpdEnv("cookie-headers", extra_modules=("setenvif",)) as e:
-        e.key = signed.write_key(e.dir / "gwelb.key").read_bytes()
-        e.start(CONF.format(a=e.member("a").url, b=e.member("b").url,
-                            key=e.dir / "gwelb.key"))
+        signed.start_with_key(e, CONF)
         yield e
 
 

@@ -7,6 +7,7 @@ or the future without waiting.
     key_id(key)                          the 2 characters naming a key
     build(key, cookie, balancer, route, issued, refreshed=None) -> value
     decode(value) -> Signed(key_id, issued, refreshed, route)
+    start_with_key(env, conf)            start on conf with a new key, env.key
 """
 import base64
 import collections
@@ -72,3 +73,12 @@ def decode(value):
             n = n << 6 | _B64.index(c)
         return n
     return Signed(m[1], t(m[2]), t(m[3]), m[4])
+
+
+def start_with_key(env, conf):
+    """Start env on conf, a configuration with {a} and {b} (members a and
+    b) and {key} (a new key file, whose bytes become env.key)."""
+    path = write_key(env.dir / "gwelb.key")
+    env.key = path.read_bytes()
+    env.start(conf.format(a=env.member("a").url, b=env.member("b").url,
+                          key=path))
