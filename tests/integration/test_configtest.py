@@ -10,6 +10,9 @@ import pytest
 
 from gwetest import BASE_MODULES, HttpdEnv
 from gwetest.checks import one_route_cookie
+from gwetest.configs import (assert_names_file_and_line,
+                             assert_refused_by_configtest_and_start,
+                             message_line, message_text)
 
 
 def balancer(name, members, *lines, path=None):
@@ -75,46 +78,6 @@ BAD = {
 }
 
 
-def section_lines(conf_text, names):
-    """1-based line numbers of the <Proxy "balancer://NAME"> sections of
-    the balancers named by the characters of `names`."""
-    out = set()
-    inside = False
-    for n, line in enumerate(conf_text.splitlines(), 1):
-        m = re.match(r'\s*<Proxy "?balancer://(\w+)"?>', line)
-        if m:
-            inside = m.group(1) in names
-        if inside:
-            out.add(n)
-        if line.strip() == "</Proxy>":
-            inside = False
-    return out
-
-
-def message_line(output, regex):
-    """The one line of Apache's output that matches regex."""
-    found = [l for l in output.splitlines() if re.search(regex, l)]
-    assert found, "no message matching %r in:\n%s" % (regex, output)
-    return found[0]
-
-
-def assert_names_file_and_line(env, line, names):
-    """The message names the configuration file and a line of the
-    offending balancer's section."""
-    assert str(env.conf) in line, "file not named: %s" % line
-    m = re.search(r"line (\d+)", line)
-    assert m, "line not named: %s" % line
-    lines = section_lines(env.conf.read_text(), names)
-    assert int(m.group(1)) in lines, \
-        "line %s is not in the <Proxy> section (%s): %s" % (
-            m.group(1), sorted(lines), line)
-
-
-def message_text(line):
-    """A message without the error_log prefix ("[...] [...] ")."""
-    return line.split("] ")[-1].strip()
-
-
 @pytest.mark.parametrize("case", list(BAD))
 def test_configtest_refuses_what_start_refuses_with_file_and_line(case):
     """README 7.1: `apache2 -t` refuses the configuration with a message
@@ -122,18 +85,7 @@ def test_configtest_refuses_what_start_refuses_with_file_and_line(case):
     it with the same message."""
     body, modules, expected = BAD[case]
     with HttpdEnv("configtest", base_modules=modules) as e:
-        ok, out = e.configtest(body)
-        assert not ok, "apache2 -t accepted it:\n" + out
-        messages = []
-        for regex, names in expected:
-            line = message_line(out, regex)
-            assert_names_file_and_line(e, line, names)
-            messages.append(message_text(line))
-        started = e.start(body, expect_fail=True)
-        assert not started.ok
-        for text in messages:
-            assert text in started.output, \
-                "start-up did not say %r:\n%s" % (text, started.output)
+        assert_refused_by_configtest_and_start(e, body, expected)
 
 
 STOCK = {

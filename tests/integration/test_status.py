@@ -18,6 +18,7 @@ import pytest
 
 from gwetest import BACKEND_DOWN, BalancerManager, HttpdEnv, REPO, free_port
 from gwetest.checks import route_cookies
+from gwetest.status import delta, status, status_list
 
 MEMBER_COUNTERS = ("Param", "Cookie", "Fallback", "Lbmethod", "Moved",
                    "Issued", "Refreshed")
@@ -87,41 +88,6 @@ def env():
         yield e
 
 
-def status(env, headers=()):
-    """The GWELB lines of server-status?auto as {balancer name: {"members":
-    {route: {counter: n}}, counter: n}}, checking the numbering."""
-    out = dict(status_list(env, headers))
-    assert len(out) == len(status_list(env, headers)), "names repeat"
-    return out
-
-
-def status_list(env, headers=()):
-    """The same as a list of (balancer name, its dict), in ?auto order."""
-    r = env.get("/server-status?auto", headers=headers)
-    assert r.status == 200, r
-    names, routes, out = {}, {}, {}
-    for line in r.body.decode().splitlines():
-        m = re.match(r"GWELBBalancer\[(\d+)\](?:Member\[(\d+)\])?(\w+): (.*)$",
-                     line)
-        if not m:
-            continue
-        i, j, key, val = int(m[1]), m[2], m[3], m[4]
-        if j is None and key == "Name":
-            assert i == len(names), "balancers numbered from 0: %s" % line
-            names[i] = val
-            out[i] = {"members": {}}
-        elif j is None:
-            out[i][key] = int(val)
-        elif key == "Route":
-            routes[i, int(j)] = val
-            members = out[i]["members"]
-            assert int(j) == len(members), "members numbered from 0: " + line
-            members[val] = {}
-        else:
-            out[i]["members"][routes[i, int(j)]][key] = int(val)
-    return [(names[i], out[i]) for i in sorted(names)]
-
-
 def test_auto_lines_are_complete(env):
     s = status(env)
     assert list(s) == ["balancer://st", "balancer://dead",
@@ -149,23 +115,6 @@ def test_html_table(env):
                      r"Issued \d+, Refreshed \d+</p>", body), body
     assert re.search(r"<p>balancer: Forged \d+, Expired \d+, Legacy \d+, "
                      r"Unknown \d+</p>", body), body
-
-
-def delta(before, after):
-    """after - before, per balancer, member and counter."""
-    out = {}
-    for b, a in after.items():
-        old = before.get(b, {"members": {}})
-        d = {"members": {}}
-        for k, v in a.items():
-            if k != "members":
-                d[k] = v - old.get(k, 0)
-        for route, counters in a["members"].items():
-            o = old["members"].get(route, {})
-            d["members"][route] = {k: v - o.get(k, 0)
-                                   for k, v in counters.items()}
-        out[b] = d
-    return out
 
 
 ROUTE = {"st0": "ST_0", "st1": "ST_1", "st2": "ST_2"}

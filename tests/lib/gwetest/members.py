@@ -11,6 +11,9 @@ A path containing "/status/NNN" is answered with status NNN (same JSON).
 A path containing "/sleep/N" waits N seconds (at most 10) before answering.
 A path containing "/set-cookie/" adds the member's own
 "Set-Cookie: app=NAME; Path=/" header.
+A request header X-Gwetest-Answer holding a JSON list of [name, value]
+pairs adds those header lines to the answer, in order (one request header,
+since httpd joins repeated ones).
 A request with "Upgrade: websocket" gets a hand-rolled RFC 6455 handshake,
 then the member reads one text frame and answers "NAME: <text>".
 
@@ -89,6 +92,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Cache-Control", "public, max-age=60")
         if "/set-cookie/" in self.path:
             self.send_header("Set-Cookie", "app=%s; Path=/" % member.name)
+        for name, value in json.loads(self.headers.get("X-Gwetest-Answer")
+                                      or "[]"):
+            self.send_header(name, value)
         has_body = status not in (204, 304) and status >= 200
         if has_body:
             self.send_header("Content-Length", str(len(payload)))
@@ -182,3 +188,9 @@ class Member:
     def __repr__(self):
         return "<Member %s :%d %s>" % (
             self.name, self.port, "up" if self.running else "down")
+
+
+def answer_header(*pairs):
+    """The request header that makes a member add these (name, value)
+    header lines to its answer."""
+    return ("X-Gwetest-Answer", json.dumps([list(p) for p in pairs]))
