@@ -26,6 +26,7 @@ origin (mod_headers, for the test only: in production the GWE servers do
 this).
 """
 import base64
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -90,10 +91,13 @@ class Balancer:
     members  the members' names (default "<name>-1", "<name>-2", ...); a
              name used by several balancers is one member server behind
              all of them, as one GWE server behind several balancers
+    signed   the route cookie is signed (README 4.8): a 32-byte key file
+             of this balancer's own, mode 0600, made when the
+             configuration is written, and a GWELBCookieKey line for it
     """
 
     def __init__(self, name, gwe=None, stock=None, member="",
-                 routes=("R1", "R2"), members=None):
+                 routes=("R1", "R2"), members=None, signed=False):
         self.name = name
         self.names = members or ["%s-%d" % (name, i + 1)
                                  for i in range(len(routes))]
@@ -101,6 +105,7 @@ class Balancer:
         self.stock = stock
         self.member_params = member
         self.routes = routes
+        self.signed = signed
 
     @property
     def path(self):
@@ -122,6 +127,11 @@ class Balancer:
             if g.startswith("GWELBRouteCookie") and "path=" not in g:
                 g += " path=" + self.path
             lines.append("    " + g)
+        if self.signed:
+            key = env.dir / ("gwelb-%s.key" % self.name)
+            key.write_bytes(os.urandom(32))
+            key.chmod(0o600)
+            lines.append('    GWELBCookieKey "%s"' % key)
         lines.append("</Proxy>")
         return "\n".join(lines) + "\n"
 
@@ -229,10 +239,21 @@ TPC_MODES = {
 }
 
 
+# The signed cookie's balancers (issue 13, README 4.8): name -> (setup,
+# extra GWELBRouteCookie attributes).
+SIGNED = {
+    "sig-ss": ("same-site", ""),
+    "sig-xs": ("cross-site", " " + XS_ATTRS),
+    "sigo-ss": ("same-site", " opaque=on"),
+    "sigo-xs": ("cross-site", " %s opaque=on" % XS_ATTRS),
+}
+
+
 def backend(name, cookie_line="GWELBRouteCookie ROUTEID", members=BACKENDS,
-            member=""):
+            member="", signed=False):
     return Balancer(name, gwe=cookie_line, members=list(members),
-                    routes=list(members.values()), member=member)
+                    routes=list(members.values()), member=member,
+                    signed=signed)
 
 
 def suite_balancers():
@@ -250,6 +271,8 @@ def suite_balancers():
         backend("fo", "GWELBRouteCookie ROUTEID " + XS_ATTRS,
                 members=FAILOVER),                             # 6.
     ]
+    out += [backend(name, "GWELBRouteCookie ROUTEID" + attrs, signed=True)
+            for name, (_, attrs) in SIGNED.items()]            # #13
     for mode in TPC_MODES:                                     # 3.
         out += [
             backend("xs-" + mode, "GWELBRouteCookie ROUTEID " + XS_ATTRS),
