@@ -52,3 +52,19 @@ def browser(site):
     yield make
     for b in started:
         b.close()
+
+
+@pytest.fixture
+def engine_browser(site):
+    """engine_browser(engine, url, cookies=policy) -> a started browser of
+    that engine (engines.open_browser); closed after the test."""
+    from engines import open_browser
+    started = []
+
+    def make(engine, url, cookies="default"):
+        b = open_browser(engine, site, url, cookies)
+        started.append(b)
+        return b
+    yield make
+    for b in started:
+        b.close()

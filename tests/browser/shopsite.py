@@ -48,7 +48,7 @@ SETUPS = {
 }
 
 EXTRA_MODULES = ("socache_shmcb", "ssl", "headers", "setenvif", "alias",
-                 "mime")
+                 "mime", "http2")
 
 # The stock recipe: mod_proxy_balancer's stickysession= plus mod_headers.
 STOCK_COOKIE = ("Header add Set-Cookie \"{name}=.%{{BALANCER_WORKER_ROUTE}}e;"
@@ -159,6 +159,7 @@ class ShopSite:
         self.env = HttpdEnv(name, mpm=mpm, extra_modules=EXTRA_MODULES)
         self.balancers = {b.name: b for b in balancers}
         self.tls_port = free_port()
+        self.proto_log = self.env.dir / "protocols.log"
 
     def start(self):
         e = self.env
@@ -173,6 +174,11 @@ class ShopSite:
     ServerName {lb}
     ServerAlias *.test
     SSLEngine on
+    # HTTP/2 as a production load balancer offers it (issue 14): every
+    # engine's calls go over h2; site.protocols() reads what they used.
+    Protocols h2 http/1.1
+    LogFormat "%H\\t%U%q" gwetest-proto
+    CustomLog "{proto_log}" gwetest-proto
     SSLCertificateFile "{cert}"
     SSLCertificateKeyFile "{key}"
     DocumentRoot "{page}"
@@ -188,7 +194,7 @@ class ShopSite:
     Header always set Access-Control-Allow-Credentials "true" env=GWETEST_ORIGIN
     Header always merge Vary "Origin"
 """.format(port=self.tls_port, lb=LB_HOST, cert=cert, key=key,
-           page=page_dir))
+           page=page_dir, proto_log=self.proto_log))
         body += ["    " + line for b in self.balancers.values()
                  for line in b.mount().splitlines()]
         body.append("</VirtualHost>")
@@ -207,6 +213,15 @@ class ShopSite:
 
     def url(self, host, path):
         return "https://%s:%d%s" % (host, self.tls_port, path)
+
+    def protocols(self, marker):
+        """The protocols (%H) of the requests whose URL holds marker."""
+        try:
+            text = self.proto_log.read_text("latin-1")
+        except OSError:
+            return []
+        return [line.split("\t")[0] for line in text.splitlines()
+                if marker in line]
 
     def page(self, setup):
         return self.url(SETUPS[setup][0], "/page/index.html")
@@ -281,4 +296,5 @@ def suite_balancers():
                     "GWELBRouteCookie ROUTEID secure=on samesite=None"),
         ]
     import cookietable
-    return out + cookietable.balancers()
+    import engines
+    return out + cookietable.balancers() + engines.balancers()
