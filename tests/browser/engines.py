@@ -65,10 +65,10 @@ XS_STOCK = "; SameSite=None; Secure; Partitioned"
 ROWS = {
     "fp": ("first-party", "default", "first-party, defaults", "", ""),
     "ss": ("same-site", "default", "same-site, defaults", "", ""),
-    "xspart": ("cross-site", "default", "cross-site, SameSite=None; "
-               "Secure; Partitioned", XS_STOCK, XS_ATTRS),
-    "xs3pc": ("cross-site", "block-third-party", "cross-site partitioned, "
-              "third-party cookies blocked", XS_STOCK, XS_ATTRS),
+    "xspart": ("cross-site", "default", "cross-site, partitioned (1)",
+               XS_STOCK, XS_ATTRS),
+    "xs3pc": ("cross-site", "block-third-party", "cross-site, partitioned, "
+              "3rd-party blocked", XS_STOCK, XS_ATTRS),
     "block": ("same-site", "block-all", "same-site, all cookies blocked",
               "", ""),
 }
@@ -136,3 +136,25 @@ def cells_of(policy, full):
     """The (row, recipe) cells measured in the browser of `policy`."""
     return [(row, recipe) for row, r in ROWS.items() if r[1] == policy
             for recipe in RECIPES if full or (row, recipe) in SMOKE]
+
+
+# The engines' titles in README 8.1.
+TITLES = {"chromium": "Chromium 156 (DevTools protocol)",
+          "firefox": "Firefox ESR 153 (WebDriver BiDi)",
+          "webkit": "WebKitGTK 2.50, MiniBrowser (WebDriver classic)"}
+
+
+def render(expected=None):
+    """README 8.1's tables: per engine, distinct members of each row for
+    the stock recipe, the module, and the module with fallback."""
+    expected = expected or EXPECTED
+    lines = []
+    for engine in ENGINES:
+        lines += ["  %s, calls over %s" % (TITLES[engine], PROTOCOL[engine]),
+                  "    %-44s stock  gwe  fallback" % "page -> load balancer"]
+        for row, (_, _, title, _, _) in ROWS.items():
+            cells = expected[engine][row]
+            lines.append("    %-44s %3d   %3d   %3d" % (
+                title, cells[0], cells[1], cells[2]))
+        lines.append("")
+    return "\n".join(lines)

@@ -92,3 +92,12 @@ def test_engine_websocket_reaches_member_of_fetches(site, engine_browser,
     echoes = [b.page.eval("gwe.ws(%s, 'hello %d')" % (json.dumps(
         site.wss("first-party", "ws-" + engine)), i)) for i in range(4)]
     assert echoes == ["%s: hello %d" % (member, i) for i in range(4)]
+
+
+def test_readme_tables_are_the_measured_cells():
+    """README 8.1 shows engines.EXPECTED, the cells test_engine_matrix
+    asserts on every run: the README cannot drift from what was measured."""
+    readme = (REPO / "README").read_text()
+    assert engines.render() in readme, \
+        "README 8.1 differs from the measured cells; it should read:\n" + \
+        engines.render()
