@@ -115,14 +115,14 @@ def balancers():
     out = []
     for engine in ENGINES:
         for row, (_, _, _, stock_attrs, gwe_attrs) in ROWS.items():
-            name = lambda recipe: balancer_name(engine, row, recipe)
+            name = {r: balancer_name(engine, row, r) for r in RECIPES}
             cookie = "GWELBRouteCookie %s%s"
             out += [
-                Balancer(name("stock"), members=["em1", "em2"],
+                Balancer(name["stock"], members=["em1", "em2"],
                          stock=(cookie_name(row, "stock"), stock_attrs)),
-                Balancer(name("gwe"), members=["em1", "em2"],
+                Balancer(name["gwe"], members=["em1", "em2"],
                          gwe=cookie % (cookie_name(row, "gwe"), gwe_attrs)),
-                Balancer(name("fallback"), members=["em1", "em2"],
+                Balancer(name["fallback"], members=["em1", "em2"],
                          gwe=[cookie % (cookie_name(row, "fallback"),
                                         gwe_attrs),
                               "GWELBFallback client-ip"]),
