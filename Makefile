@@ -45,7 +45,7 @@ UNIT_CRYPTO = $(if $(CRYPTO_LIBS),-DGWE_TEST_LIBCRYPTO)
 FUZZ_SECONDS ?= 5
 
 .PHONY: all deps test unit unit-san fuzz-smoke fuzz fuzz-replay integration \
-        browser alloc-guard bench bench-micro bench-e2e bench-instr bench-svg bench-status bench-fallback bench-signed run soak install \
+        browser browser-full alloc-guard bench bench-micro bench-e2e bench-instr bench-svg bench-status bench-fallback bench-signed run soak install \
         deb deb-test clean
 
 all: $(MODULE)
@@ -169,6 +169,10 @@ integration: $(MODULE)
 browser: $(MODULE)
 	tests/browser/run.sh
 
+# Every cell of every engine (make test runs the smoke cells, README 8).
+browser-full: $(MODULE)
+	GWE_BROWSER_FULL=1 tests/browser/run.sh
+
 # ---- everything ------------------------------------------------------------
 
 test: deps
@@ -248,6 +252,7 @@ run: deps $(MODULE)
 
 soak: deps $(MODULE)
 	tests/soak/run.sh
+	GWE_BROWSER_FULL=1 tests/browser/run.sh
 
 clean:
 	rm -rf $(BUILD) .libs *.lo *.la *.slo *.o sticky/*.lo sticky/*.slo \

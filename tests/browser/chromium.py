@@ -46,6 +46,22 @@ BASE_FLAGS = (
 CONTENT_SETTING_BLOCK = 2
 
 
+def kill_group(proc):
+    """Kill the process group a browser started with start_new_session
+    forms (the browser and every process it started), and reap it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(10)
+
+
+def discard_profile(profile):
+    """Remove a browser's profile directory, unless GWE_KEEP is set."""
+    if not os.environ.get("GWE_KEEP"):
+        shutil.rmtree(profile, ignore_errors=True)
+
+
 class CDPError(RuntimeError):
     """A DevTools command failed, or the page threw."""
 
@@ -155,11 +171,7 @@ class Chromium:
     def close(self):
         """Kill the browser's process group and remove the profile."""
         if self.proc:
-            try:  # the group start_new_session made: the browser's own
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.proc.wait(10)
+            kill_group(self.proc)
             self.stderr.close()
             self.proc = None
         if getattr(self, "_to_chrome", None) is not None:
@@ -168,8 +180,7 @@ class Chromium:
             except OSError:
                 pass
             self._to_chrome = None
-        if not os.environ.get("GWE_KEEP"):
-            shutil.rmtree(self.profile, ignore_errors=True)
+        discard_profile(self.profile)
 
     def __enter__(self):
         return self.start()

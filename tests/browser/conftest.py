@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Browser tests: headless Chromium against a real Apache with mod_gwe_lb.
+"""Browser tests: headless Chromium, Firefox ESR and WebKitGTK against a
+real Apache with mod_gwe_lb.
 
 One Apache (fixture `site`, scope session) serves the shop pages and every
 balancer of the suite on one TLS port (see shopsite.py); each test drives
@@ -25,10 +26,16 @@ pytest_plugins = ["gwetest.pytest_plugin"]
 
 
 def pytest_sessionstart(session):
-    if not os.access(CHROMIUM, os.X_OK):
-        raise pytest.UsageError(
-            "%s is missing: run scripts/deps.sh (Debian package chromium)"
-            % CHROMIUM)
+    from firefox import FIREFOX
+    from webkit import DRIVER, MINIBROWSER
+    for path, package in ((CHROMIUM, "chromium"), (FIREFOX, "firefox-esr"),
+                          (DRIVER, "webkit2gtk-driver"),
+                          (MINIBROWSER, "webkit2gtk-driver"),
+                          ("/usr/bin/xvfb-run", "xvfb")):
+        if not os.access(path, os.X_OK):
+            raise pytest.UsageError(
+                "%s is missing: run scripts/deps.sh (Debian package %s)"
+                % (path, package))
 
 
 @pytest.fixture(scope="session")
@@ -47,6 +54,22 @@ def browser(site):
     def make(url, **kw):
         b = Chromium(url=url, spki=site.spki, **kw)
         b.start()
+        started.append(b)
+        return b
+    yield make
+    for b in started:
+        b.close()
+
+
+@pytest.fixture
+def engine_browser(site):
+    """engine_browser(engine, url, cookies=policy) -> a started browser of
+    that engine (engines.open_browser); closed after the test."""
+    from engines import open_browser
+    started = []
+
+    def make(engine, url, cookies="default"):
+        b = open_browser(engine, site, url, cookies)
         started.append(b)
         return b
     yield make

@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# Browser tests: headless Chromium against a real Apache with mod_gwe_lb
-# over TLS (tests/browser/*.py, pytest).  Prints the measured cookie table
-# (build/browser/table.txt), ends with "N passed, M failed" and leaves
-# "N M" in build/results/browser.  Extra arguments go to pytest.
+# Browser tests: headless Chromium, Firefox ESR and WebKitGTK against a real
+# Apache with mod_gwe_lb over TLS (tests/browser/*.py, pytest;
+# GWE_BROWSER_FULL=1 runs every engine cell of README 8.1, make
+# browser-full).  Prints the measured cookie table (build/browser/table.txt),
+# ends with "N passed, M failed" and leaves "N M" in build/results/browser.
+# Extra arguments go to pytest.
 set -u
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3    # Debian's, with python3-pytest

@@ -26,6 +26,7 @@ origin (mod_headers, for the test only: in production the GWE servers do
 this).
 """
 import base64
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -47,7 +48,7 @@ SETUPS = {
 }
 
 EXTRA_MODULES = ("socache_shmcb", "ssl", "headers", "setenvif", "alias",
-                 "mime")
+                 "mime", "http2")
 
 # The stock recipe: mod_proxy_balancer's stickysession= plus mod_headers.
 STOCK_COOKIE = ("Header add Set-Cookie \"{name}=.%{{BALANCER_WORKER_ROUTE}}e;"
@@ -90,10 +91,13 @@ class Balancer:
     members  the members' names (default "<name>-1", "<name>-2", ...); a
              name used by several balancers is one member server behind
              all of them, as one GWE server behind several balancers
+    signed   the route cookie is signed (README 4.8): a 32-byte key file
+             of this balancer's own, mode 0600, made when the
+             configuration is written, and a GWELBCookieKey line for it
     """
 
     def __init__(self, name, gwe=None, stock=None, member="",
-                 routes=("R1", "R2"), members=None):
+                 routes=("R1", "R2"), members=None, signed=False):
         self.name = name
         self.names = members or ["%s-%d" % (name, i + 1)
                                  for i in range(len(routes))]
@@ -101,6 +105,7 @@ class Balancer:
         self.stock = stock
         self.member_params = member
         self.routes = routes
+        self.signed = signed
 
     @property
     def path(self):
@@ -122,6 +127,11 @@ class Balancer:
             if g.startswith("GWELBRouteCookie") and "path=" not in g:
                 g += " path=" + self.path
             lines.append("    " + g)
+        if self.signed:
+            key = env.dir / ("gwelb-%s.key" % self.name)
+            key.write_bytes(os.urandom(32))
+            key.chmod(0o600)
+            lines.append('    GWELBCookieKey "%s"' % key)
         lines.append("</Proxy>")
         return "\n".join(lines) + "\n"
 
@@ -149,6 +159,7 @@ class ShopSite:
         self.env = HttpdEnv(name, mpm=mpm, extra_modules=EXTRA_MODULES)
         self.balancers = {b.name: b for b in balancers}
         self.tls_port = free_port()
+        self.proto_log = self.env.dir / "protocols.log"
 
     def start(self):
         e = self.env
@@ -163,6 +174,11 @@ class ShopSite:
     ServerName {lb}
     ServerAlias *.test
     SSLEngine on
+    # HTTP/2 as a production load balancer offers it (issue 14): every
+    # engine's calls go over h2; site.protocols() reads what they used.
+    Protocols h2 http/1.1
+    LogFormat "%H\\t%U%q" gwetest-proto
+    CustomLog "{proto_log}" gwetest-proto
     SSLCertificateFile "{cert}"
     SSLCertificateKeyFile "{key}"
     DocumentRoot "{page}"
@@ -178,7 +194,7 @@ class ShopSite:
     Header always set Access-Control-Allow-Credentials "true" env=GWETEST_ORIGIN
     Header always merge Vary "Origin"
 """.format(port=self.tls_port, lb=LB_HOST, cert=cert, key=key,
-           page=page_dir))
+           page=page_dir, proto_log=self.proto_log))
         body += ["    " + line for b in self.balancers.values()
                  for line in b.mount().splitlines()]
         body.append("</VirtualHost>")
@@ -197,6 +213,15 @@ class ShopSite:
 
     def url(self, host, path):
         return "https://%s:%d%s" % (host, self.tls_port, path)
+
+    def protocols(self, marker):
+        """The protocols (%H) of the requests whose URL holds marker."""
+        try:
+            text = self.proto_log.read_text("latin-1")
+        except OSError:
+            return []
+        return [line.split("\t")[0] for line in text.splitlines()
+                if marker in line]
 
     def page(self, setup):
         return self.url(SETUPS[setup][0], "/page/index.html")
@@ -229,10 +254,21 @@ TPC_MODES = {
 }
 
 
+# The signed cookie's balancers (issue 13, README 4.8): name -> (setup,
+# extra GWELBRouteCookie attributes).
+SIGNED = {
+    "sig-ss": ("same-site", ""),
+    "sig-xs": ("cross-site", " " + XS_ATTRS),
+    "sigo-ss": ("same-site", " opaque=on"),
+    "sigo-xs": ("cross-site", " %s opaque=on" % XS_ATTRS),
+}
+
+
 def backend(name, cookie_line="GWELBRouteCookie ROUTEID", members=BACKENDS,
-            member=""):
+            member="", signed=False):
     return Balancer(name, gwe=cookie_line, members=list(members),
-                    routes=list(members.values()), member=member)
+                    routes=list(members.values()), member=member,
+                    signed=signed)
 
 
 def suite_balancers():
@@ -250,6 +286,8 @@ def suite_balancers():
         backend("fo", "GWELBRouteCookie ROUTEID " + XS_ATTRS,
                 members=FAILOVER),                             # 6.
     ]
+    out += [backend(name, "GWELBRouteCookie ROUTEID" + attrs, signed=True)
+            for name, (_, attrs) in SIGNED.items()]            # #13
     for mode in TPC_MODES:                                     # 3.
         out += [
             backend("xs-" + mode, "GWELBRouteCookie ROUTEID " + XS_ATTRS),
@@ -258,4 +296,5 @@ def suite_balancers():
                     "GWELBRouteCookie ROUTEID secure=on samesite=None"),
         ]
     import cookietable
-    return out + cookietable.balancers()
+    import engines
+    return out + cookietable.balancers() + engines.balancers()

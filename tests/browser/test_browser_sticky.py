@@ -16,13 +16,14 @@ controls below (cookie attributes a cross-site page cannot use) must come
 out NOT sticky.
 """
 import json
+import re
 
 import pytest
 
 from gwetest import BACKEND_DOWN
 from gwetest.checks import assert_all
-from shopsite import (FAILOVER, FRONTENDS, LB_HOST, ROUTES, TPC_MODES,
-                      XS_LB_HOST)
+from shopsite import (BACKENDS, FAILOVER, FRONTENDS, LB_HOST, ROUTES,
+                      SETUPS, SIGNED, TPC_MODES, XS_LB_HOST)
 
 CALLS = 8
 
@@ -137,6 +138,46 @@ def test_cross_site_page_is_sticky_with_partitioned_cookie(site, browser,
     c = one_cookie(b, XS_LB_HOST, member, "/xs-%s/" % mode,
                    partition="https://shop.test")
     assert c["sameSite"] == "None", c
+
+
+# ---- issue 13: the signed cookie, README 4.8 ------------------------------
+
+# g1 <key id:2> <issued:6> <refreshed:6> . <route slot> . <MAC:22>, base64url
+SIGNED_VALUE = re.compile(
+    r"^g1[A-Za-z0-9_-]{14}\.(?P<slot>[A-Za-z0-9_-]+)\.[A-Za-z0-9_-]{22}$")
+
+
+@pytest.mark.parametrize("balancer", list(SIGNED))
+def test_browser_keeps_and_sends_signed_cookie(site, browser, balancer):
+    """GWELBCookieKey on the same-site and the cross-site partitioned
+    setups: the browser stores the signed value and sends it back byte for
+    byte, and every call stays on its member.  The slot is the member's
+    route, or with opaque=on a 16-character identifier that names no
+    member's route."""
+    setup, attrs = SIGNED[balancer]
+    b = browser(site.page(setup))
+    answers = calls(b.page, site.lb(setup, balancer))
+    assert answers[0]["cookie"] is None
+    member = answers[0]["member"]
+    assert_all(members(answers), member, balancer)
+    lb_host = SETUPS[setup][1]
+    found = jar(b, lb_host)
+    assert len(found) == 1, found
+    value = found[0]["value"]
+    sent = [a["cookie"] for a in answers[1:]]
+    assert all(c == "ROUTEID=" + value for c in sent), (value, sent)
+    m = SIGNED_VALUE.match(value)
+    assert m, "not the signed format: %r" % value
+    if "opaque=on" in attrs:
+        assert len(m.group("slot")) == 16, value
+        assert not any(r in value for r in BACKENDS.values()), value
+    else:
+        assert m.group("slot") == ROUTES[member], value
+    c = found[0]
+    assert c["secure"] and c["httpOnly"] and c["path"] == "/%s/" % balancer
+    if setup == "cross-site":
+        assert c.get("partitionKey", {}).get("topLevelSite") == \
+            "https://shop.test", c
 
 
 # ---- 4: the WebSocket reaches the member of the page's calls -------------
