@@ -92,6 +92,21 @@ static void put_len(unsigned char d[8], size_t n)
     }
 }
 
+/* Base64url of h[0..n), n a multiple of 3, into out; returns the number
+ * of characters written (4 per 3 bytes). */
+static size_t b64_groups(const unsigned char *h, size_t n, char *out)
+{
+    size_t i, o = 0;
+
+    for (i = 0; i + 3 <= n; i += 3) {
+        out[o++] = b64[h[i] >> 2];
+        out[o++] = b64[((h[i] & 3) << 4) | (h[i + 1] >> 4)];
+        out[o++] = b64[((h[i + 1] & 15) << 2) | (h[i + 2] >> 6)];
+        out[o++] = b64[h[i + 2] & 63];
+    }
+    return o;
+}
+
 /* The 22 MAC characters of a signed part, under key key_index.  Returns 0,
  * or -1 when mac fails. */
 static int mac_chars(gwe_mac_fn mac, void *ctx, int key_index,
@@ -101,7 +116,7 @@ static int mac_chars(gwe_mac_fn mac, void *ctx, int key_index,
 {
     unsigned char name_len[8], bal_len[8], h[32];
     gwe_slice parts[6];
-    size_t i, o = 0;
+    size_t i, o;
 
     put_len(name_len, cookie_name.len);
     put_len(bal_len, balancer.len);
@@ -117,13 +132,9 @@ static int mac_chars(gwe_mac_fn mac, void *ctx, int key_index,
     parts[5].len = signed_len;
     if (mac(ctx, key_index, parts, 6, h) != 0)
         return -1;
-    for (i = 0; i + 3 <= MAC_BYTES; i += 3) {
-        out[o++] = b64[h[i] >> 2];
-        out[o++] = b64[((h[i] & 3) << 4) | (h[i + 1] >> 4)];
-        out[o++] = b64[((h[i + 1] & 15) << 2) | (h[i + 2] >> 6)];
-        out[o++] = b64[h[i + 2] & 63];
-    }
-    out[o++] = b64[h[i] >> 2]; /* the 16th byte */
+    i = MAC_BYTES / 3 * 3; /* 15 bytes in groups, then the 16th */
+    o = b64_groups(h, i, out);
+    out[o++] = b64[h[i] >> 2];
     out[o++] = b64[(h[i] & 3) << 4];
     return 0;
 }
@@ -375,7 +386,6 @@ int gwe_signed_opaque_id(gwe_mac_fn mac, void *ctx, int key_index,
 {
     unsigned char h[32];
     gwe_slice parts[2];
-    size_t i, o = 0;
 
     if (mac == NULL || route.len == 0 || route.len > GWE_ROUTE_MAX)
         return -1;
@@ -384,12 +394,7 @@ int gwe_signed_opaque_id(gwe_mac_fn mac, void *ctx, int key_index,
     parts[1] = route;
     if (mac(ctx, key_index, parts, 2, h) != 0)
         return -1;
-    for (i = 0; i < GWE_OPAQUE_ID_LEN / 4 * 3; i += 3) { /* 12 bytes */
-        out[o++] = b64[h[i] >> 2];
-        out[o++] = b64[((h[i] & 3) << 4) | (h[i + 1] >> 4)];
-        out[o++] = b64[((h[i + 1] & 15) << 2) | (h[i + 2] >> 6)];
-        out[o++] = b64[h[i + 2] & 63];
-    }
+    b64_groups(h, GWE_OPAQUE_ID_LEN / 4 * 3, out); /* 12 bytes */
     return 0;
 }
 
