@@ -167,31 +167,40 @@ static int gwelb_is_route(const gwelb_opaque_member *m, gwe_slice route)
            !memcmp(m->route, route.ptr, route.len);
 }
 
+/* The start-up table's entry for a member's route: first the member at
+ * the same place, then any with that route; NULL when there is none. */
+static const gwelb_opaque_member *
+gwelb_opaque_find(const gwelb_keys *k, size_t member, gwe_slice route)
+{
+    int i;
+
+    if (member < (size_t)k->nmembers &&
+        gwelb_is_route(&k->members[member], route))
+        return &k->members[member];
+    for (i = 0; i < k->nmembers; i++)
+        if (gwelb_is_route(&k->members[i], route))
+            return &k->members[i];
+    return NULL;
+}
+
 /*
- * The identifier of a member's route, from the start-up table: first the
- * member at the same place, then any with that route.  A route that was
- * not configured at start-up (changed or added in balancer-manager) costs
- * one HMAC per call; the table is read-only, so threads need no lock.
+ * The identifier of a member's route, from the start-up table.  A route
+ * that was not configured at start-up (changed or added in
+ * balancer-manager) costs one HMAC per call; the table is read-only, so
+ * threads need no lock.
  */
 int gwelb_opaque_id(void *ctx, int key_index, size_t member, gwe_slice route,
                     char out[GWE_OPAQUE_ID_LEN])
 {
     const gwelb_keys *k = ctx;
-    int i;
+    const gwelb_opaque_member *m;
 
     if (key_index < 0 || key_index >= k->n)
         return -1;
-    if (member < (size_t)k->nmembers &&
-        gwelb_is_route(&k->members[member], route)) {
-        memcpy(out, k->members[member].id[key_index], GWE_OPAQUE_ID_LEN);
-        return 0;
-    }
-    for (i = 0; i < k->nmembers; i++)
-        if (gwelb_is_route(&k->members[i], route)) {
-            memcpy(out, k->members[i].id[key_index], GWE_OPAQUE_ID_LEN);
-            return 0;
-        }
-    return gwe_signed_opaque_id(gwelb_mac, ctx, key_index, route, out);
+    if (!(m = gwelb_opaque_find(k, member, route)))
+        return gwe_signed_opaque_id(gwelb_mac, ctx, key_index, route, out);
+    memcpy(out, m->id[key_index], GWE_OPAQUE_ID_LEN);
+    return 0;
 }
 
 /* The start-up table of gwelb_opaque_id for b's members. */
