@@ -9,8 +9,9 @@ import re
 def status(env, headers=()):
     """The GWELB lines of server-status?auto as {balancer name: {"members":
     {route: {counter: n}}, counter: n}}, checking the numbering."""
-    out = dict(status_list(env, headers))
-    assert len(out) == len(status_list(env, headers)), "names repeat"
+    listed = status_list(env, headers)
+    out = dict(listed)
+    assert len(out) == len(listed), "names repeat"
     return out
 
 
