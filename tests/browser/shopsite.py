@@ -26,12 +26,11 @@ origin (mod_headers, for the test only: in production the GWE servers do
 this).
 """
 import base64
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
-from gwetest import HttpdEnv, free_port
+from gwetest import HttpdEnv, free_port, signed
 
 HERE = Path(__file__).resolve().parent
 LB_HOST = "gwe.shop.test"
@@ -128,9 +127,7 @@ class Balancer:
                 g += " path=" + self.path
             lines.append("    " + g)
         if self.signed:
-            key = env.dir / ("gwelb-%s.key" % self.name)
-            key.write_bytes(os.urandom(32))
-            key.chmod(0o600)
+            key = signed.write_key(env.dir / ("gwelb-%s.key" % self.name))
             lines.append('    GWELBCookieKey "%s"' % key)
         lines.append("</Proxy>")
         return "\n".join(lines) + "\n"

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from gwetest import MODULE, HttpdEnv, free_port, make_cert, websocket_exchange
+from gwetest import (MODULE, HttpdEnv, free_port, make_cert, signed,
+                     websocket_exchange)
 from gwetest.checks import assert_all, no_route_cookie, one_route_cookie
 from gwetest.samples import SAMPLES_DIR, placeholders, render
 
@@ -30,10 +31,7 @@ def sample_env(name, files):
         listen.append("127.0.0.1:%d" % e.tls_port)
         values.update(TLS_VHOST="127.0.0.1:%d" % e.tls_port,
                       TLS_SERVER_NAME="localhost", TLS_CERT=cert, TLS_KEY=key)
-    key = e.dir / "gwelb.key"
-    key.write_bytes(os.urandom(32))
-    key.chmod(0o600)
-    values["COOKIE_KEY"] = str(key)
+    values["COOKIE_KEY"] = str(signed.write_key(e.dir / "gwelb.key"))
     body = ""
     if tls:
         body += 'SSLSessionCache "shmcb:%s/ssl_scache(512000)"\n' % e.dir

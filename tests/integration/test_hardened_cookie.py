@@ -2,11 +2,9 @@
 """README 4.8 on the request path: the signed cookie's statuses, legacy
 accept and refuse, opaque=on, issue=off, and indirect=on's Cookie lines as
 the member receives them."""
-import os
-
 import pytest
 
-from gwetest import HttpdEnv
+from gwetest import HttpdEnv, signed
 
 CONF = """
 <Proxy "balancer://sig">
@@ -37,8 +35,7 @@ def conf(e, attrs=""):
     """CONF for e, its key file made once (a restart keeps the key)."""
     key = e.dir / "gwelb.key"
     if not key.exists():
-        key.write_bytes(os.urandom(32))
-        key.chmod(0o600)
+        signed.write_key(key)
     return CONF.format(a=e.member("a").url, b=e.member("b").url,
                        key=key, attrs=attrs)
 
