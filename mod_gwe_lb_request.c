@@ -84,6 +84,25 @@ static const char *gwelb_request_url(request_rec *r)
     return r->unparsed_uri ? r->unparsed_uri : "";
 }
 
+/*
+ * The connection's memo of the last route cookie whose MAC verified
+ * (README 4.8): a browser sends the same value on every request of a
+ * keep-alive or HTTP/2 connection, so only the first pays for the MAC.  A
+ * conn_rec serves one request at a time (an HTTP/2 stream has its own), so
+ * no lock; it lives and dies with the connection, inside one generation's
+ * keys.
+ */
+static gwe_verified *gwelb_conn_memo(conn_rec *c)
+{
+    gwe_verified *m = ap_get_module_config(c->conn_config, &gwe_lb_module);
+
+    if (!m) {
+        m = apr_pcalloc(c->pool, sizeof(*m));
+        ap_set_module_config(c->conn_config, &gwe_lb_module, m);
+    }
+    return m;
+}
+
 /* Runs sticky/ over the request once (README 4.1-4.3); the retry loop and
  * the finder reuse what it found. */
 static void gwelb_extract(request_rec *r, const gwelb_balancer_conf *bc,
@@ -141,6 +160,7 @@ static void gwelb_extract(request_rec *r, const gwelb_balancer_conf *bc,
         vc.maxlife = bc->cookie.maxlife;
         vc.opaque_id = gwelb_opaque_id;
         vc.opaque_ctx = bc->keys;
+        vc.memo = gwelb_conn_memo(r->connection);
         sc.verify = &vc;
         sc.now = (long)apr_time_sec(r->request_time);
         sc.legacy_accept = bc->cookie.legacy == GWE_ON;

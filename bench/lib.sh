@@ -248,7 +248,7 @@ CONF
 probe() {
     local v=$1 in=$BENCH_TMP/inputs/$2 hdrs body args=() sc n
     args=(-s -D "$BENCH_TMP/probe-$v.h" -o "$BENCH_TMP/probe-$v.b" --max-time 5)
-    [ -f "$in.cookie" ] && args+=(-H "Cookie: $(cat "$in.cookie")")
+    [ -f "$in.cookie" ] && args+=(-H "Cookie: $(head -1 "$in.cookie")")
     curl "${args[@]}" "http://127.0.0.1:${APACHE_PORT[$v]}$(cat "$in.path")" \
         || { echo "curl-failed -"; return; }
     body=$(cat "$BENCH_TMP/probe-$v.b")
@@ -438,10 +438,11 @@ fixed_load() {
         || die "variant $1, $2: fixed load failed"
 import http.client, sys
 port, path, cookie, n = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
-headers = {"Cookie": cookie} if cookie else {}
+# a .cookie file of several lines: the visitors take turns on the connection
+cookies = [{"Cookie": line} for line in cookie.split("\n") if line] or [{}]
 c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 for i in range(n):
-    c.request("GET", path, headers=headers)
+    c.request("GET", path, headers=cookies[i % len(cookies)])
     r = c.getresponse()
     r.read()
     if r.status != 200:

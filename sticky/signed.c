@@ -318,6 +318,51 @@ static long long age(long now, long t)
     return (long long)now - (long long)t;
 }
 
+/* 1 when the memo holds v, verified under what c verifies with. */
+static int memo_holds(const gwe_verified *m, const gwe_verify_conf *c,
+                      const char *v, size_t len)
+{
+    return m->len == len && m->mac == c->mac && m->mac_ctx == c->mac_ctx &&
+           m->key_ids == c->key_ids && m->nkeys == c->nkeys &&
+           m->cookie_name.ptr == c->cookie_name.ptr &&
+           m->cookie_name.len == c->cookie_name.len &&
+           m->balancer.ptr == c->balancer.ptr &&
+           m->balancer.len == c->balancer.len &&
+           /* not constant time, and need not be: both are values this
+            * client sent, and the memo's verified */
+           memcmp(m->value, v, len) == 0;
+}
+
+static void memo_keep(gwe_verified *m, const gwe_verify_conf *c,
+                      const char *v, size_t len, const gwe_signed_fields *f)
+{
+    if (len > sizeof m->value)
+        return; /* gwe_signed_parse refuses such values */
+    m->mac = c->mac;
+    m->mac_ctx = c->mac_ctx;
+    m->key_ids = c->key_ids;
+    m->nkeys = c->nkeys;
+    m->cookie_name = c->cookie_name;
+    m->balancer = c->balancer;
+    memcpy(m->value, v, len);
+    m->len = len;
+    m->f = *f;
+    m->route_at = (size_t)(f->route.ptr - v);
+}
+
+/* The verdict on the dates of a value whose MAC verified. */
+static enum gwe_cookie_status judge_dates(const gwe_verify_conf *c,
+                                          const gwe_signed_fields *f, long now)
+{
+    if (age(now, f->issued) < -GWE_SIGNED_FUTURE_MAX ||
+        age(now, f->refreshed) < -GWE_SIGNED_FUTURE_MAX)
+        return GWE_COOKIE_FORGED;
+    if ((c->maxidle > 0 && age(now, f->refreshed) > c->maxidle) ||
+        (c->maxlife > 0 && age(now, f->issued) > c->maxlife))
+        return GWE_COOKIE_EXPIRED;
+    return GWE_COOKIE_VALID;
+}
+
 enum gwe_cookie_status gwe_signed_verify(const char *v, size_t len,
                                          const gwe_verify_conf *c, long now,
                                          gwe_signed_fields *out)
@@ -331,6 +376,13 @@ enum gwe_cookie_status gwe_signed_verify(const char *v, size_t len,
         *out = f;
     if (v == NULL || len == 0)
         return GWE_COOKIE_ABSENT;
+    if (c->memo && memo_holds(c->memo, c, v, len)) {
+        f = c->memo->f;
+        f.route.ptr = v + c->memo->route_at;
+        if (out)
+            *out = f;
+        return judge_dates(c, &f, now);
+    }
     if (gwe_signed_parse(v, len, &f, &signed_part, &mac_part) != 0) {
         if (!is_legacy(v, len, c))
             return GWE_COOKIE_FORGED;
@@ -343,13 +395,11 @@ enum gwe_cookie_status gwe_signed_verify(const char *v, size_t len,
     f.key_index = verifying_key(c, &f, signed_part, mac_part);
     if (out)
         *out = f;
-    if (f.key_index < 0 || age(now, f.issued) < -GWE_SIGNED_FUTURE_MAX ||
-        age(now, f.refreshed) < -GWE_SIGNED_FUTURE_MAX)
+    if (f.key_index < 0)
         return GWE_COOKIE_FORGED;
-    if ((c->maxidle > 0 && age(now, f.refreshed) > c->maxidle) ||
-        (c->maxlife > 0 && age(now, f.issued) > c->maxlife))
-        return GWE_COOKIE_EXPIRED;
-    return GWE_COOKIE_VALID;
+    if (c->memo)
+        memo_keep(c->memo, c, v, len, &f);
+    return judge_dates(c, &f, now);
 }
 
 int gwe_signed_route_index(const gwe_signed_fields *f, const gwe_slice *routes,

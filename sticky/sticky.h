@@ -659,6 +659,30 @@ int gwe_signed_opaque_id(gwe_mac_fn mac, void *ctx, int key_index,
 typedef int (*gwe_opaque_id_fn)(void *ctx, int key_index, size_t member,
                                 gwe_slice route, char out[GWE_OPAQUE_ID_LEN]);
 
+/*
+ * gwe_verified - the last value whose MAC verified, kept by the caller for
+ * the requests of one client connection: a browser sends the same route
+ * cookie on every request of a keep-alive or HTTP/2 connection, and a value
+ * byte for byte equal to one that verified under the same keys, cookie name
+ * and balancer has the same MAC verdict.  gwe_signed_verify then skips the
+ * parse and the MAC and judges only the dates against now, so expiry is
+ * never cached.  Zero it before first use; one thread at a time.
+ */
+typedef struct gwe_verified {
+    /* what it was verified under (the gwe_verify_conf's fields) */
+    gwe_mac_fn mac;
+    const void *mac_ctx;
+    const char *key_ids;
+    size_t nkeys;
+    gwe_slice cookie_name;
+    gwe_slice balancer;
+    /* the value (len 0: none yet) and its fields, route.ptr an offset */
+    size_t len;
+    size_t route_at;
+    gwe_signed_fields f;
+    char value[GWE_SIGNED_MAX];
+} gwe_verified;
+
 typedef struct gwe_verify_conf {
     gwe_mac_fn mac;
     void *mac_ctx;
@@ -676,6 +700,7 @@ typedef struct gwe_verify_conf {
     char separator;
     const gwe_slice *routes;
     size_t nroutes;
+    gwe_verified *memo; /* NULL: every value is parsed and its MAC checked */
 } gwe_verify_conf;
 
 /*
@@ -693,7 +718,9 @@ typedef struct gwe_verify_conf {
  *
  * out (may be NULL) receives the fields when the syntax is signed
  * (key_index the verifying key, or -1), for LEGACY the whole value as
- * route, else zeroes.
+ * route, else zeroes.  With c->memo, a value equal to the memo's (under
+ * the same conf) is judged from its fields, and a value whose MAC
+ * verified replaces the memo; the verdict is the same as without.
  */
 enum gwe_cookie_status gwe_signed_verify(const char *v, size_t len,
                                          const gwe_verify_conf *c, long now,

@@ -14,7 +14,8 @@
  * value is cookie-octets, measured and written lengths agree, and it
  * verifies to the same fields and route, and only for its cookie name;
  * the same fields with the route's opaque identifier verify and name the
- * route through the verifier's gwe_opaque_id_fn (opaque=on).
+ * route through the verifier's gwe_opaque_id_fn (opaque=on); a memo of the
+ * last verified value (README 4.8) changes no verdict and no field.
  */
 #include "fuzz.h"
 
@@ -29,6 +30,30 @@ static int cookie_octet(unsigned char c)
            c != '\\';
 }
 
+/* The connection's memo of its last verified value (README 4.8); zeroed
+ * per input. */
+static gwe_verified memo;
+
+/* With the memo, whatever it holds, the verdict and fields are the ones
+ * without, twice (the second time perhaps from the memo). */
+static void memo_agrees(const gwe_slice *v, const gwe_verify_conf *c,
+                        long now, enum gwe_cookie_status st,
+                        const gwe_signed_fields *f)
+{
+    gwe_verify_conf mc = *c;
+    gwe_signed_fields g;
+    int i;
+
+    mc.memo = &memo;
+    for (i = 0; i < 2; i++) {
+        FUZZ_ASSERT(gwe_signed_verify(v->ptr, v->len, &mc, now, &g) == st);
+        FUZZ_ASSERT(g.key_index == f->key_index && g.issued == f->issued &&
+                    g.refreshed == f->refreshed &&
+                    g.route.ptr == f->route.ptr &&
+                    g.route.len == f->route.len);
+    }
+}
+
 static void check_verdict(const gwe_slice *v, const gwe_verify_conf *c,
                           long now)
 {
@@ -36,6 +61,7 @@ static void check_verdict(const gwe_slice *v, const gwe_verify_conf *c,
     enum gwe_cookie_status st = gwe_signed_verify(v->ptr, v->len, c, now, &f);
     int parsed = gwe_signed_parse(v->ptr, v->len, NULL, NULL, NULL) == 0;
 
+    memo_agrees(v, c, now, st, &f);
     FUZZ_ASSERT(st >= GWE_COOKIE_ABSENT && st <= GWE_COOKIE_VALID);
     FUZZ_ASSERT(gwe_cookie_status_name(st) != NULL);
     if (st == GWE_COOKIE_ABSENT)
@@ -77,6 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n, dl;
 
     fuzz_init(&in, data, size);
+    memset(&memo, 0, sizeof memo);
     opt = fuzz_byte(&in);
     keys.n = (opt & 7) + 1;
     signer = ((opt >> 3) & 7) % keys.n;
@@ -151,6 +178,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                     sizeof dec, &dl) == 0);
     FUZZ_ASSERT(dl == route.len && memcmp(dec, route.ptr, dl) == 0);
     FUZZ_ASSERT(gwe_signed_route_index(&got, &route, 1) == 0);
+    /* the memo, holding the built value now, changes no verdict on the
+     * fuzzed one */
+    {
+        gwe_slice built = {out, n};
+
+        memo_agrees(&built, &c, f.refreshed, GWE_COOKIE_VALID, &got);
+        check_verdict(&value, &c, now);
+    }
     /* opaque=on: the route's identifier under the signer, found again
      * under whatever place the verifier gives that key */
     FUZZ_ASSERT(gwe_signed_opaque_id(fuzz_fake_mac, &keys, (int)signer, route,

@@ -2,6 +2,8 @@
 """README 4.8 on the request path: the signed cookie's statuses, legacy
 accept and refuse, opaque=on, issue=off, and indirect=on's Cookie lines as
 the member receives them."""
+import time
+
 import pytest
 
 from gwetest import HttpdEnv, signed
@@ -179,3 +181,34 @@ ProxyPass "/nk/" "balancer://nokey/"
         assert not ok and "GWELB00021" in out and "opaque" in out, out
         started = e.start(body, expect_fail=True)
         assert not started.ok and "GWELB00021" in started.output
+
+
+def test_one_connection_judges_every_value_it_sends(env):
+    """A connection remembers the last value whose MAC verified (README
+    4.8): that value routes again without its MAC checked, but any other
+    value on the same connection is judged in full, and the remembered
+    one's dates are judged again on every request."""
+    key = (env.dir / "gwelb.key").read_bytes()
+    now = int(time.time())
+    good = "SIG=" + signed.build(key, "SIG", "balancer://sig", "R_B", now)
+    forged = good[:-1] + ("A" if good[-1] != "A" else "B")
+    conn = env.connection()
+    try:
+        seen = []
+        for cookie in (good, forged, good, good[:-3], good):
+            r = conn.request("/sig/x", cookies=[cookie])
+            seen.append(status(env, r))
+            if seen[-1] == "valid":
+                assert r.member == "b"
+        assert seen == ["valid", "forged", "valid", "forged", "valid"]
+        # 598 s after its refresh: valid for maxidle=600 now, expired in 3 s
+        aging = "SIG=" + signed.build(key, "SIG", "balancer://sig", "R_B",
+                                      int(time.time()) - 598)
+        r = conn.request("/sig/x", cookies=[aging])
+        assert status(env, r) == "valid" and r.member == "b"
+        time.sleep(3)
+        r = conn.request("/sig/x", cookies=[aging])
+        assert status(env, r) == "expired"
+        assert route_cookie(r, "SIG").startswith("SIG=g1")
+    finally:
+        conn.close()

@@ -310,6 +310,46 @@ static size_t mutate(char *v, size_t n, enum mutation m)
     return n;
 }
 
+/*
+ * With a memo (README 4.8: one per client connection) the verdict is the
+ * one without: an equal value at another address is judged from the memo,
+ * without its MAC, its route slice in that copy, and its dates judged again
+ * at every now.
+ */
+static void memo_agrees(gwe_verify_conf *c, const char *v, size_t n,
+                        enum gwe_cookie_status st, const gwe_signed_fields *f)
+{
+    gwe_verified memo;
+    gwe_signed_fields got;
+    char copy[GWE_SIGNED_MAX + 2];
+    unsigned long calls;
+
+    memset(&memo, 0, sizeof memo);
+    c->memo = &memo;
+    ck_assert_int_eq(gwe_signed_verify(v, n, c, NOW, &got), st);
+    memcpy(copy, v, n);
+    calls = fake_mac_calls;
+    ck_assert_int_eq(gwe_signed_verify(copy, n, c, NOW, &got), st);
+    if (f->key_index >= 0) {
+        ck_assert_uint_eq(fake_mac_calls, calls); /* from the memo */
+        ck_assert_int_eq(got.key_index, f->key_index);
+        ck_assert_int_eq(got.issued, f->issued);
+        ck_assert_int_eq(got.refreshed, f->refreshed);
+        ck_assert(got.route.ptr == copy + (f->route.ptr - v));
+        ck_assert_uint_eq(got.route.len, f->route.len);
+        ck_assert_int_eq(gwe_signed_verify(copy, n, c,
+                                           f->issued - DAY - 1, NULL),
+                         GWE_COOKIE_FORGED);
+        if (c->maxidle > 0 || c->maxlife > 0)
+            ck_assert_int_eq(
+                gwe_signed_verify(copy, n, c, NOW + 400 * DAY, NULL),
+                GWE_COOKIE_EXPIRED);
+        ck_assert_uint_eq(fake_mac_calls, calls);
+    } else
+        ck_assert_uint_eq(memo.len, 0); /* only a verified MAC is kept */
+    c->memo = NULL;
+}
+
 START_TEST(verify_row_test)
 {
     const verify_row *r = &verify_rows[_i];
@@ -383,7 +423,77 @@ START_TEST(verify_row_test)
     ck_assert_int_eq(gwe_signed_verify(NULL, 0, &c, NOW, NULL),
                      GWE_COOKIE_ABSENT);
     ck_assert_int_eq(gwe_signed_verify(v, n, &c, NOW, NULL), st);
+    memo_agrees(&c, v, n, st, &out);
     guard_release(&g);
+}
+END_TEST
+
+/* A memo answers only for the value, keys, cookie name and balancer it
+ * verified; a refused value leaves it as it was. */
+START_TEST(memo_is_scoped)
+{
+    static const gwe_slice routes[] = {{"n1", 2}};
+    char ids[2], v[GWE_SIGNED_MAX], other[GWE_SIGNED_MAX], bad[GWE_SIGNED_MAX];
+    size_t n, on;
+    gwe_verify_conf c, d;
+    gwe_verified memo;
+    unsigned long calls;
+
+    ids_of("A", ids);
+    memset(&c, 0, sizeof c);
+    c.mac = fake_mac;
+    c.mac_ctx = (void *)"A";
+    c.key_ids = ids;
+    c.nkeys = 1;
+    c.cookie_name.ptr = "ROUTEID";
+    c.cookie_name.len = 7;
+    c.balancer.ptr = "balancer://b";
+    c.balancer.len = 12;
+    c.separator = '.';
+    c.routes = routes;
+    c.nroutes = 1;
+    memset(&memo, 0, sizeof memo);
+    c.memo = &memo;
+    n = sign(v, sizeof v, 'A', NOW, NOW, "n1", 2, "ROUTEID", "balancer://b");
+    ck_assert_int_eq(gwe_signed_verify(v, n, &c, NOW, NULL), GWE_COOKIE_VALID);
+    ck_assert_uint_eq(memo.len, n);
+
+    /* another balancer, cookie name or key set does not take the memo's
+     * word: it checks the MAC, which fails */
+    d = c;
+    d.balancer.ptr = "balancer://c";
+    ck_assert_int_eq(gwe_signed_verify(v, n, &d, NOW, NULL), GWE_COOKIE_FORGED);
+    d = c;
+    d.cookie_name.ptr = "ROUTEIX";
+    ck_assert_int_eq(gwe_signed_verify(v, n, &d, NOW, NULL), GWE_COOKIE_FORGED);
+    d = c;
+    d.nkeys = 0;
+    ck_assert_int_eq(gwe_signed_verify(v, n, &d, NOW, NULL), GWE_COOKIE_FORGED);
+    d = c;
+    d.mac_ctx = (void *)"B";
+    ck_assert_int_eq(gwe_signed_verify(v, n, &d, NOW, NULL), GWE_COOKIE_FORGED);
+
+    /* a value one byte off, or one byte shorter, is checked in full */
+    memcpy(bad, v, n);
+    bad[n - 2] = bad[n - 2] == 'A' ? 'B' : 'A';
+    calls = fake_mac_calls;
+    ck_assert_int_eq(gwe_signed_verify(bad, n, &c, NOW, NULL),
+                     GWE_COOKIE_FORGED);
+    ck_assert_int_eq(gwe_signed_verify(v, n - 1, &c, NOW, NULL),
+                     GWE_COOKIE_FORGED);
+    ck_assert_uint_gt(fake_mac_calls, calls);
+    ck_assert_uint_eq(memo.len, n);
+    ck_assert(memcmp(memo.value, v, n) == 0);
+
+    /* the next value that verifies takes the memo's place */
+    on = sign(other, sizeof other, 'A', NOW - 5, NOW - 5, "n1", 2, "ROUTEID",
+              "balancer://b");
+    ck_assert_int_eq(gwe_signed_verify(other, on, &c, NOW, NULL),
+                     GWE_COOKIE_VALID);
+    ck_assert(memo.len == on && memcmp(memo.value, other, on) == 0);
+    calls = fake_mac_calls;
+    ck_assert_int_eq(gwe_signed_verify(v, n, &c, NOW, NULL), GWE_COOKIE_VALID);
+    ck_assert_uint_gt(fake_mac_calls, calls);
 }
 END_TEST
 
@@ -1289,6 +1399,7 @@ Suite *suite_signed(void)
     TCase *tx = tcase_create("gwe_sticky_extract with keys");
 
     tcase_add_loop_test(tv, verify_row_test, 0, (int)NELEMS(verify_rows));
+    tcase_add_test(tv, memo_is_scoped);
     tcase_add_test(tv, garbage_is_malformed);
     tcase_add_test(tv, value_before_guard_page);
     tcase_add_loop_test(tp, parse_row_test, 0, (int)NELEMS(parse_rows));
