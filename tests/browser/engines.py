@@ -95,10 +95,12 @@ EXPECTED = {
 }
 
 # The protocol (%H) every call of an engine used, as measured: the load
-# balancer offers h2 and http/1.1; WebKitGTK 2.50 (libsoup, through the
-# CONNECT proxy webkit.py needs) stayed on HTTP/1.1.
+# balancer offers h2 and http/1.1, and every engine takes h2 (WebKitGTK's
+# libsoup only since webkit.py resolves the test hosts with nss_wrapper
+# instead of a CONNECT proxy: libsoup offers h2 only without an HTTP
+# proxy, README 8.1).
 PROTOCOL = {"chromium": "HTTP/2.0", "firefox": "HTTP/2.0",
-            "webkit": "HTTP/1.1"}
+            "webkit": "HTTP/2.0"}
 
 
 def balancer_name(engine, row, recipe):
