@@ -65,8 +65,12 @@ XS_STOCK = "; SameSite=None; Secure; Partitioned"
 ROWS = {
     "fp": ("first-party", "default", "first-party, defaults", "", ""),
     "ss": ("same-site", "default", "same-site, defaults", "", ""),
+    "ssall": ("same-site", "allow-all", "same-site, all cookies allowed",
+              "", ""),
     "xspart": ("cross-site", "default", "cross-site, partitioned (1)",
                XS_STOCK, XS_ATTRS),
+    "xsall": ("cross-site", "allow-all", "cross-site, partitioned, all "
+              "allowed", XS_STOCK, XS_ATTRS),
     "xs3pc": ("cross-site", "block-third-party", "cross-site, partitioned, "
               "3rd-party blocked", XS_STOCK, XS_ATTRS),
     "block": ("same-site", "block-all", "same-site, all cookies blocked",
@@ -74,7 +78,7 @@ ROWS = {
 }
 # stock recipe; the module; the module with GWELBFallback client-ip
 RECIPES = ("stock", "gwe", "fallback")
-POLICIES = ("default", "block-third-party", "block-all")
+POLICIES = ("default", "allow-all", "block-third-party", "block-all")
 
 # make test runs these cells of every engine; make soak (GWE_BROWSER_FULL=1)
 # all of them.
@@ -83,14 +87,18 @@ SMOKE = (("ss", "gwe"), ("xspart", "gwe"), ("block", "fallback"))
 # Distinct members per cell as measured (this file is what README 8's
 # engine tables say): EXPECTED[engine][row] = (stock, gwe, fallback).
 EXPECTED = {
-    "chromium": {"fp": (1, 1, 1), "ss": (1, 1, 1), "xspart": (1, 1, 1),
+    "chromium": {"fp": (1, 1, 1), "ss": (1, 1, 1), "ssall": (1, 1, 1),
+                 "xspart": (1, 1, 1), "xsall": (1, 1, 1),
                  "xs3pc": (1, 1, 1), "block": (2, 2, 1)},
     # cookieBehavior 1 refuses a third-party cookie even when Partitioned
-    "firefox": {"fp": (1, 1, 1), "ss": (1, 1, 1), "xspart": (1, 1, 1),
+    "firefox": {"fp": (1, 1, 1), "ss": (1, 1, 1), "ssall": (1, 1, 1),
+                "xspart": (1, 1, 1), "xsall": (1, 1, 1),
                 "xs3pc": (2, 2, 1), "block": (2, 2, 1)},
     # MiniBrowser's default policy is no-third-party, and it counts the
-    # sibling host www.shop.test -> gwe.shop.test as third-party too
-    "webkit": {"fp": (1, 1, 1), "ss": (2, 2, 1), "xspart": (2, 2, 1),
+    # sibling host www.shop.test -> gwe.shop.test as third-party too;
+    # "always" keeps both.
+    "webkit": {"fp": (1, 1, 1), "ss": (2, 2, 1), "ssall": (1, 1, 1),
+               "xspart": (2, 2, 1), "xsall": (1, 1, 1),
                "xs3pc": (2, 2, 1), "block": (2, 2, 1)},
 }
 
