@@ -51,9 +51,9 @@ def measure_cell(site, b, engine, row, recipe):
 
 @pytest.mark.parametrize("engine,policy", [
     (e, p) for e in engines.ENGINES for p in engines.POLICIES
-    if engines.cells_of(p, FULL)])
+    if engines.cells_of(e, p, FULL)])
 def test_engine_matrix(site, engine_browser, engine, policy):
-    cells = engines.cells_of(policy, FULL)
+    cells = engines.cells_of(engine, policy, FULL)
     first = site.page(engines.ROWS[cells[0][0]][0])
     b = engine_browser(engine, first, cookies=policy)
     measured, got, protocols = {}, {}, {}

@@ -6,10 +6,10 @@ classic; selenium's webdriver.Remote (python3-selenium 4.8) is the
 client.  MiniBrowser needs a display: the driver runs under `xvfb-run -a`,
 and the driver, Xvfb and the browser form one process group killed at
 close().  MiniBrowser's own switches set what the tests need:
---cookies-policy (always, no-third-party - its default - or never) and
+--cookies-policy (always, no-third-party - its default - or never),
+--enable-itp for Intelligent Tracking Prevention (off by default), and
 --ignore-tls-errors for the self-signed certificate (with the
-acceptInsecureCerts capability).  Intelligent Tracking Prevention stays
-off, MiniBrowser's default.
+acceptInsecureCerts capability).
 
 WebKitGTK has no host-mapping switch (Chromium has --host-resolver-rules,
 Firefox network.dns.localDomains): the driver and every process it starts
@@ -37,9 +37,12 @@ MINIBROWSER = os.environ.get(
     "GWE_MINIBROWSER", "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser")
 NSS_WRAPPER = "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so"
 
-# MiniBrowser's --cookies-policy per cookie policy (None: its default).
+# MiniBrowser's --cookies-policy per cookie policy (None: its default);
+# the itp policies also turn Intelligent Tracking Prevention on.
 COOKIES_POLICY = {"default": None, "allow-all": "always",
-                  "block-third-party": "no-third-party", "block-all": "never"}
+                  "block-third-party": "no-third-party", "block-all": "never",
+                  "itp": None, "itp-allow-all": "always"}
+ITP = ("itp", "itp-allow-all")
 
 
 class WebKitError(RuntimeError):
@@ -51,6 +54,7 @@ class WebKit:
         self.profile = tempfile.mkdtemp(prefix="gwetest-webkit-")
         self.url = url
         self.cookie_policy = COOKIES_POLICY[cookies]
+        self.itp = cookies in ITP
         self.hosts = hosts
         self.proc = None
         self.driver = None
@@ -70,6 +74,8 @@ class WebKit:
             opts.binary_location = MINIBROWSER
             opts.add_argument("--automation")
             opts.add_argument("--ignore-tls-errors")
+            if self.itp:
+                opts.add_argument("--enable-itp")
             if self.cookie_policy:
                 opts.add_argument("--cookies-policy=" + self.cookie_policy)
             opts.set_capability("acceptInsecureCerts", True)
