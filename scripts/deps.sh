@@ -9,7 +9,7 @@ set -e
 PACKAGES="apache2 apache2-dev libapr1-dev libaprutil1-dev check pkg-config \
 gcc make clang clang-format libclang-rt-14-dev python3 python3-pytest curl \
 openssl libssl-dev nginx-light wrk chromium firefox-esr webkit2gtk-driver \
-xvfb xauth python3-selenium python3-websockets"
+xvfb xauth libnss-wrapper python3-selenium python3-websockets"
 [ -n "$GWE_EXTRA_PACKAGES" ] && PACKAGES="$PACKAGES $GWE_EXTRA_PACKAGES"
 MOD_SSL=/usr/lib/apache2/modules/mod_ssl.so
 export DEBIAN_FRONTEND=noninteractive LANG=C

@@ -27,12 +27,13 @@ pytest_plugins = ["gwetest.pytest_plugin"]
 
 def pytest_sessionstart(session):
     from firefox import FIREFOX
-    from webkit import DRIVER, MINIBROWSER
+    from webkit import DRIVER, MINIBROWSER, NSS_WRAPPER
     for path, package in ((CHROMIUM, "chromium"), (FIREFOX, "firefox-esr"),
                           (DRIVER, "webkit2gtk-driver"),
                           (MINIBROWSER, "webkit2gtk-driver"),
-                          ("/usr/bin/xvfb-run", "xvfb")):
-        if not os.access(path, os.X_OK):
+                          ("/usr/bin/xvfb-run", "xvfb"),
+                          (NSS_WRAPPER, "libnss-wrapper")):
+        if not os.access(path, os.R_OK if path == NSS_WRAPPER else os.X_OK):
             raise pytest.UsageError(
                 "%s is missing: run scripts/deps.sh (Debian package %s)"
                 % (path, package))

@@ -10,7 +10,8 @@ set -u
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3    # Debian's, with python3-pytest
 mkdir -p build/results build/browser
-rm -f build/browser/table-*.json build/browser/table.txt
+rm -f build/browser/table-*.json build/browser/engine-*.json \
+    build/browser/table.txt
 
 finish() {  # finish PASSED FAILED
     echo "$1 $2" >build/results/browser

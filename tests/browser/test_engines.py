@@ -13,7 +13,7 @@ build/browser/engine-<engine>-<policy>.json.
 With fallback, every call comes from 127.0.0.1: the visitor keeps its
 member even when the browser keeps no cookie.  Every call of a cell
 carries a marker in its query, and the load balancer's protocol log (%H)
-shows each went over HTTP/2 (WebKitGTK: HTTP/1.1, engines.PROTOCOL).
+shows each went over HTTP/2 (engines.PROTOCOL).
 """
 import json
 import os
@@ -51,9 +51,9 @@ def measure_cell(site, b, engine, row, recipe):
 
 @pytest.mark.parametrize("engine,policy", [
     (e, p) for e in engines.ENGINES for p in engines.POLICIES
-    if engines.cells_of(p, FULL)])
+    if engines.cells_of(e, p, FULL)])
 def test_engine_matrix(site, engine_browser, engine, policy):
-    cells = engines.cells_of(policy, FULL)
+    cells = engines.cells_of(engine, policy, FULL)
     first = site.page(engines.ROWS[cells[0][0]][0])
     b = engine_browser(engine, first, cookies=policy)
     measured, got, protocols = {}, {}, {}
@@ -72,7 +72,7 @@ def test_engine_matrix(site, engine_browser, engine, policy):
     assert got == want, "%s (%s): distinct members measured %s, expected %s" \
         % (engine, b.version, got, want)
     # Every call of every cell used the engine's protocol: HTTP/2 for
-    # Chromium and Firefox (engines.PROTOCOL).
+    # every engine (engines.PROTOCOL).
     for cell, protos in protocols.items():
         assert protos and set(protos) == {engines.PROTOCOL[engine]}, \
             "%s %s: protocols %s" % (engine, cell, protos)

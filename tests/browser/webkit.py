@@ -7,10 +7,17 @@ client.  MiniBrowser needs a display: the driver runs under `xvfb-run -a`,
 and the driver, Xvfb and the browser form one process group killed at
 close().  MiniBrowser's own switches set what the tests need:
 --cookies-policy (always, no-third-party - its default - or never),
+--enable-itp for Intelligent Tracking Prevention (off by default), and
 --ignore-tls-errors for the self-signed certificate (with the
-acceptInsecureCerts capability), and --proxy to a HostProxy that sends
-the test hosts to 127.0.0.1 (WebKitGTK has no host-mapping switch).
-Intelligent Tracking Prevention stays off, MiniBrowser's default.
+acceptInsecureCerts capability).
+
+WebKitGTK has no host-mapping switch (Chromium has --host-resolver-rules,
+Firefox network.dns.localDomains): the driver and every process it starts
+(MiniBrowser, its network process) run with nss_wrapper preloaded
+(Debian's libnss-wrapper), whose hosts file of this profile sends the
+test hosts to 127.0.0.1; every other name resolves as usual.  The
+connections then go straight to the load balancer, and libsoup offers h2
+in ALPN, which it never does through an HTTP proxy (README 8.1).
 """
 import json
 import os
@@ -24,15 +31,18 @@ from selenium.webdriver.webkitgtk.options import Options
 
 from chromium import discard_profile, kill_group
 from gwetest import free_port
-from hostproxy import HostProxy
 
 DRIVER = os.environ.get("GWE_WEBKITDRIVER", "/usr/bin/WebKitWebDriver")
 MINIBROWSER = os.environ.get(
     "GWE_MINIBROWSER", "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser")
+NSS_WRAPPER = "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so"
 
-# MiniBrowser's --cookies-policy per cookie policy (None: its default).
+# MiniBrowser's --cookies-policy per cookie policy (None: its default);
+# the itp policies also turn Intelligent Tracking Prevention on.
 COOKIES_POLICY = {"default": None, "allow-all": "always",
-                  "block-third-party": "no-third-party", "block-all": "never"}
+                  "block-third-party": "no-third-party", "block-all": "never",
+                  "itp": None, "itp-allow-all": "always"}
+ITP = ("itp", "itp-allow-all")
 
 
 class WebKitError(RuntimeError):
@@ -44,28 +54,28 @@ class WebKit:
         self.profile = tempfile.mkdtemp(prefix="gwetest-webkit-")
         self.url = url
         self.cookie_policy = COOKIES_POLICY[cookies]
+        self.itp = cookies in ITP
         self.hosts = hosts
         self.proc = None
         self.driver = None
-        self.proxy = None
         self.page = None
         self.version = None
 
     def start(self, timeout=60.0):
-        self.proxy = HostProxy(self.hosts).start()
         port = free_port()
         self.log = open(os.path.join(self.profile, "webkit.log"), "wb")
         self.proc = subprocess.Popen(
             ["xvfb-run", "-a", DRIVER, "--port=%d" % port],
             start_new_session=True, stdin=subprocess.DEVNULL,
-            stdout=self.log, stderr=self.log)
+            env=self._resolving_env(), stdout=self.log, stderr=self.log)
         try:
             self._wait_driver(port, timeout)
             opts = Options()
             opts.binary_location = MINIBROWSER
             opts.add_argument("--automation")
             opts.add_argument("--ignore-tls-errors")
-            opts.add_argument("--proxy=http://127.0.0.1:%d" % self.proxy.port)
+            if self.itp:
+                opts.add_argument("--enable-itp")
             if self.cookie_policy:
                 opts.add_argument("--cookies-policy=" + self.cookie_policy)
             opts.set_capability("acceptInsecureCerts", True)
@@ -81,6 +91,16 @@ class WebKit:
             self.close()
             raise
         return self
+
+    def _resolving_env(self):
+        """The environment in which the test hosts are 127.0.0.1."""
+        hosts = os.path.join(self.profile, "hosts")
+        with open(hosts, "w") as f:
+            f.write("127.0.0.1 %s\n" % " ".join(self.hosts))
+        env = dict(os.environ, NSS_WRAPPER_HOSTS=hosts)
+        env["LD_PRELOAD"] = " ".join(
+            filter(None, (NSS_WRAPPER, os.environ.get("LD_PRELOAD"))))
+        return env
 
     def _wait_driver(self, port, timeout):
         deadline = time.monotonic() + timeout
@@ -107,9 +127,6 @@ class WebKit:
             kill_group(self.proc)
             self.log.close()
             self.proc = None
-        if self.proxy:
-            self.proxy.close()
-            self.proxy = None
         discard_profile(self.profile)
 
     def __enter__(self):
