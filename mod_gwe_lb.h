@@ -134,7 +134,9 @@ typedef struct gwelb_request {
     const char *cookie_route; /* member route the route cookie named */
     proxy_worker *served;     /* member chosen by the last attempt; NULL
                                  once no member answered */
-    const char *served_route; /* its route when chosen (shm may change) */
+    const char *served_route; /* its route when chosen (shm may change):
+                                 the requested one, or served_copy */
+    char served_copy[PROXY_WORKER_MAX_ROUTE_SIZE];
     gwelb_pick picked;        /* how `served` was chosen */
     int attempts;             /* finder calls so far (retry loop) */
     int env_written;          /* gwelb_set_env ran for this request */

@@ -123,16 +123,19 @@ static const char *gwelb_cookie_value(request_rec *r, const gwelb_request *rq)
     const gwelb_balancer_conf *bc = rq->conf;
     int tls = gwelb_is_tls(r, bc);
     size_t nlen, rlen, len;
-    char sep, *v;
+    char sep, *v, buf[512];
 
     if (bc->keys)
         return gwelb_signed_cookie_value(r, rq, tls);
     nlen = strlen(bc->cookie_name);
     rlen = strlen(rq->served_route);
     sep = gwelb_separator(bc);
-    len = gwe_set_cookie_line(NULL, 0, bc->cookie_name, nlen, sep,
+    /* one pass when it fits the stack, as every ordinary cookie does */
+    len = gwe_set_cookie_line(buf, sizeof buf, bc->cookie_name, nlen, sep,
                               rq->served_route, rlen, bc->cookie_attrs[tls],
                               bc->cookie_attrs_len[tls]);
+    if (len < sizeof buf)
+        return apr_pstrmemdup(r->pool, buf, len);
     v = apr_palloc(r->pool, len + 1);
     gwe_set_cookie_line(v, len + 1, bc->cookie_name, nlen, sep,
                         rq->served_route, rlen, bc->cookie_attrs[tls],
@@ -262,8 +265,13 @@ void gwelb_cookie_for_attempt(request_rec *r, gwelb_request *rq)
     if (need && (rq->cookie = gwelb_cookie_value(r, rq))) {
         apr_table_addn(r->headers_out, "Set-Cookie", rq->cookie);
         /* mod_cache's own "do not store" switch; r->no_cache would also
-         * make httpd add an Expires header to the response */
-        apr_table_setn(r->subprocess_env, "no-cache", "1");
+         * make httpd add an Expires header to the response.  Only its
+         * presence counts, so a main request's first attempt adds it
+         * without looking for an earlier one. */
+        if (rq->attempts == 1 && !r->main)
+            apr_table_addn(r->subprocess_env, "no-cache", "1");
+        else
+            apr_table_setn(r->subprocess_env, "no-cache", "1");
         if (!rq->cookie_filter) {
             rq->cookie_filter = 1;
             ap_add_output_filter_handle(gwelb_cookie_filter_handle, rq, r,

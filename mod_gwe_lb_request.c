@@ -316,6 +316,8 @@ void gwelb_set_env(request_rec *r, gwelb_request *rq, const char *served)
 static void gwelb_log_decision(request_rec *r, const gwelb_request *rq,
                                const proxy_worker *chosen, const char *why)
 {
+    if (!APLOGrdebug(r))
+        return; /* spare the arguments, not only the formatting */
     ap_log_rerror(
         APLOG_MARK, APLOG_DEBUG, 0, r,
         GWELB_LOGNO(00101) "%s: source=%s cookie=%s requested=%s "
@@ -463,10 +465,20 @@ proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r)
     }
 
     rq->served = chosen;
-    /* the member found by route has exactly the requested route */
-    rq->served_route = !chosen    ? NULL
-                       : by_route ? rq->requested
-                                  : apr_pstrdup(r->pool, chosen->s->route);
+    /* the member found by route has exactly the requested route; another
+     * one's is copied once, so every later reader sees the same bytes
+     * whatever balancer-manager does to the shared memory meanwhile */
+    if (!chosen)
+        rq->served_route = NULL;
+    else if (by_route)
+        rq->served_route = rq->requested;
+    else {
+        size_t len = strnlen(chosen->s->route, sizeof(rq->served_copy) - 1);
+
+        memcpy(rq->served_copy, chosen->s->route, len);
+        rq->served_copy[len] = '\0';
+        rq->served_route = rq->served_copy;
+    }
     rq->attempts++;
     gwelb_set_env(r, rq, rq->served_route);
     gwelb_log_decision(r, rq, chosen,
