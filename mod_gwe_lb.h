@@ -38,6 +38,10 @@ typedef struct gwelb_keys {
     /* opaque=on: the configured members' route identifiers per key */
     int nmembers;
     gwelb_opaque_member *members;
+    /* the new values signed this second, per route (gwelb_issued_get) */
+    struct gwelb_issued *issued;
+    apr_uint32_t issued_busy; /* 1 while a thread reads or writes them */
+    unsigned issued_next;     /* the slot replaced next */
 } gwelb_keys;
 
 /*
@@ -217,6 +221,10 @@ void gwelb_set_env(request_rec *r, gwelb_request *rq, const char *served);
 size_t gwelb_cookie_lines(request_rec *r, gwe_slice **lines, size_t cap);
 
 /* mod_gwe_lb_keys.c */
+int gwelb_issued_get(gwelb_keys *k, const char *balancer, const char *route,
+                     long second, char *out, size_t cap);
+void gwelb_issued_put(gwelb_keys *k, const char *balancer, const char *route,
+                      long second, const char *value);
 const char *gwelb_keys_load(apr_pool_t *p, apr_pool_t *ptemp,
                             gwelb_balancer_conf *bc, const proxy_balancer *b);
 int gwelb_mac(void *ctx, int key_index, const gwe_slice *parts, size_t nparts,

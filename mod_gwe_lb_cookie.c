@@ -97,13 +97,20 @@ static const char *gwelb_signed_cookie_value(request_rec *r,
     f.route.ptr = rq->served_route;
     f.route.len = strlen(rq->served_route);
     n = 0;
-    if (bc->cookie.opaque != GWE_ON ||
-        gwelb_opaque_id(bc->keys, 0, (size_t)-1, f.route, id) == 0) {
+    /* a new visitor's value: perhaps already signed this second */
+    if (f.issued == now && gwelb_issued_get(bc->keys, b->s->name,
+                                            rq->served_route, now, v,
+                                            sizeof v))
+        n = strlen(v);
+    else if (bc->cookie.opaque != GWE_ON ||
+             gwelb_opaque_id(bc->keys, 0, (size_t)-1, f.route, id) == 0) {
         if (bc->cookie.opaque == GWE_ON) { /* the route's identifier */
             f.route.ptr = id;
             f.route.len = sizeof id;
         }
         n = gwe_signed_build(v, sizeof v, &f, gwelb_mac, bc->keys, name, bal);
+        if (n && f.issued == now)
+            gwelb_issued_put(bc->keys, b->s->name, rq->served_route, now, v);
     }
     if (!n) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,

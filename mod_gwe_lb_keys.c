@@ -7,6 +7,7 @@
  */
 #include "mod_gwe_lb.h"
 
+#include "apr_atomic.h"
 #include "apr_file_info.h"
 #include "apr_file_io.h"
 #include "apr_strings.h"
@@ -152,6 +153,77 @@ int gwelb_mac(void *ctx, int key_index, const gwe_slice *parts, size_t nparts,
     ok = ok && EVP_MAC_final(c, out, &outl, 32) && outl == 32;
     EVP_MAC_CTX_free(own);
     return ok ? 0 : -1;
+}
+
+/*
+ * A new visitor's value depends only on the member, the second and the
+ * signing key: every new visitor sent to one member within one second gets
+ * the same bytes.  So, like httpd's own Date header, the value is made once
+ * per member and second and copied for the others: a burst of new
+ * visitors costs one HMAC per member and second, not one each (README
+ * 4.8).  The slots are shared by the process's threads; a thread that
+ * finds them busy does not wait, it signs its own value.
+ */
+#define GWELB_ISSUED_SLOTS 8
+
+struct gwelb_issued {
+    long second;          /* 0: empty */
+    const char *balancer; /* the balancer name it was signed for */
+    char route[PROXY_WORKER_MAX_ROUTE_SIZE];
+    char value[GWE_SIGNED_MAX + 1];
+};
+
+static int gwelb_issued_lock(gwelb_keys *k)
+{
+    return k->issued && apr_atomic_cas32(&k->issued_busy, 1, 0) == 0;
+}
+
+static void gwelb_issued_unlock(gwelb_keys *k)
+{
+    apr_atomic_set32(&k->issued_busy, 0);
+}
+
+/* 1 and the value in out when one was signed for route this second. */
+int gwelb_issued_get(gwelb_keys *k, const char *balancer, const char *route,
+                     long second, char *out, size_t cap)
+{
+    int i, hit = 0;
+
+    if (!gwelb_issued_lock(k))
+        return 0;
+    for (i = 0; i < GWELB_ISSUED_SLOTS && !hit; i++) {
+        const struct gwelb_issued *s = &k->issued[i];
+
+        if (s->second == second && s->balancer == balancer &&
+            !strcmp(s->route, route) && strlen(s->value) < cap) {
+            strcpy(out, s->value);
+            hit = 1;
+        }
+    }
+    gwelb_issued_unlock(k);
+    return hit;
+}
+
+/* Keeps value, signed this second for route, in place of an older one. */
+void gwelb_issued_put(gwelb_keys *k, const char *balancer, const char *route,
+                      long second, const char *value)
+{
+    struct gwelb_issued *s = NULL;
+    int i;
+
+    if (strlen(route) >= sizeof(s->route) ||
+        strlen(value) >= sizeof(s->value) || !gwelb_issued_lock(k))
+        return;
+    for (i = 0; i < GWELB_ISSUED_SLOTS && !s; i++)
+        if (k->issued[i].second != second)
+            s = &k->issued[i];
+    if (!s)
+        s = &k->issued[k->issued_next++ % GWELB_ISSUED_SLOTS];
+    s->second = second;
+    s->balancer = balancer;
+    strcpy(s->route, route);
+    strcpy(s->value, value);
+    gwelb_issued_unlock(k);
 }
 
 /* A configured member's route and its identifier under each key, made
@@ -315,6 +387,7 @@ const char *gwelb_keys_load(apr_pool_t *p, apr_pool_t *ptemp,
                                                  digest_name, 0);
     params[1] = OSSL_PARAM_construct_end();
     k->serial = ++gwelb_keys_serial;
+    k->issued = apr_pcalloc(p, GWELB_ISSUED_SLOTS * sizeof(*k->issued));
     apr_pool_cleanup_register(p, k, gwelb_keys_free, apr_pool_cleanup_null);
     if (!hmac)
         return "GWELBCookieKey: OpenSSL's libcrypto offers no HMAC";

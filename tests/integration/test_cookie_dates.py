@@ -136,3 +136,31 @@ def test_refreshed_at_most_once_per_quarter_of_maxidle(env):
     for _ in range(3):
         r, st, set_ = send(env, fresh)
         assert (r.member, st, set_) == ("a", "valid", [])
+
+
+def test_every_new_visitor_gets_its_members_value_of_its_second(env):
+    """New visitors sent to one member within one second get the same
+    value, signed once (README 4.8).  Over more than two seconds of new
+    visitors on one connection, taking turns on both members, every value
+    the module issues is exactly the one the test signs itself for the
+    member that served and the second Apache received the request in: no
+    value of another member, or of a second before, is handed out."""
+    conn = env.connection()
+    sent = []
+    try:
+        end = time.time() + 2.2
+        while time.time() < end:
+            sent.append(conn.request("/dates/x"))
+            time.sleep(0.02)
+    finally:
+        conn.close()
+    seen = set()
+    for r in sent:
+        second = int(env.log_entry(r)["time"])
+        route = {"a": "R_A", "b": "R_B"}[r.member]
+        values = [c[1] for c in route_cookies(r, "DATES")]
+        assert values == [signed.build(env.key, "DATES", BALANCER, route,
+                                       second)], (r.member, second)
+        seen.add((route, second))
+    assert len({route for route, _ in seen}) == 2
+    assert len({second for _, second in seen}) >= 2

@@ -51,6 +51,7 @@ ACCESS_FIELDS = (
     ("BALANCER_SESSION_ROUTE", "%{BALANCER_SESSION_ROUTE}e"),
     ("GWELB_FALLBACK", "%{GWELB_FALLBACK}e"),
     ("GWELB_COOKIE_STATUS", "%{GWELB_COOKIE_STATUS}e"),
+    ("time", "%{sec}t"),  # the request's second, the module's "now"
 )
 
 # error_log lines that fail a test unless it declared them expected.
