@@ -35,6 +35,12 @@ typedef struct gwelb_keys {
     int n;
     char ids[2 * GWE_SIGNED_KEYS_MAX]; /* key i's id: ids[2i], ids[2i+1] */
     struct evp_mac_ctx_st *mac[GWE_SIGNED_KEYS_MAX]; /* keyed HMAC-SHA256 */
+    /* the same keys derived for the balancer's scope (gwe_signed_scope:
+     * its cookie name and balancer name), and those scope bytes */
+    struct evp_mac_ctx_st *scoped[GWE_SIGNED_KEYS_MAX];
+    unsigned char *scope;
+    size_t scope_len;
+    struct evp_mac_st *hmac; /* OpenSSL's HMAC, for other scopes */
     /* opaque=on: the configured members' route identifiers per key */
     int nmembers;
     gwelb_opaque_member *members;
@@ -227,8 +233,8 @@ void gwelb_issued_put(gwelb_keys *k, const char *balancer, const char *route,
                       long second, const char *value);
 const char *gwelb_keys_load(apr_pool_t *p, apr_pool_t *ptemp,
                             gwelb_balancer_conf *bc, const proxy_balancer *b);
-int gwelb_mac(void *ctx, int key_index, const gwe_slice *parts, size_t nparts,
-              unsigned char out[32]);
+int gwelb_mac(void *ctx, int key_index, const gwe_slice *scope, size_t nscope,
+              const gwe_slice *parts, size_t nparts, unsigned char out[32]);
 void gwelb_keys_child_init(apr_pool_t *pchild);
 int gwelb_opaque_id(void *ctx, int key_index, size_t member, gwe_slice route,
                     char out[GWE_OPAQUE_ID_LEN]);

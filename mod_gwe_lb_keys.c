@@ -44,10 +44,14 @@ static const char gwelb_key_id_label[] = "mod_gwe_lb key id";
  */
 #define GWELB_THREAD_KEYSETS 4
 
+/* a thread's contexts: key i at i, key i derived for the balancer's scope
+ * at GWE_SIGNED_KEYS_MAX + i */
+#define GWELB_THREAD_MACS (2 * GWE_SIGNED_KEYS_MAX)
+
 typedef struct gwelb_thread_keys {
     struct {
         unsigned long serial; /* 0: empty */
-        EVP_MAC_CTX *mac[GWE_SIGNED_KEYS_MAX];
+        EVP_MAC_CTX *mac[GWELB_THREAD_MACS];
     } set[GWELB_THREAD_KEYSETS];
     unsigned next; /* the set replaced next */
 } gwelb_thread_keys;
@@ -61,7 +65,7 @@ static void gwelb_thread_keys_free(void *data)
     int i, j;
 
     for (i = 0; i < GWELB_THREAD_KEYSETS; i++)
-        for (j = 0; j < GWE_SIGNED_KEYS_MAX; j++)
+        for (j = 0; j < GWELB_THREAD_MACS; j++)
             EVP_MAC_CTX_free(t->set[i].mac[j]);
     free(t);
 }
@@ -84,8 +88,10 @@ void gwelb_keys_child_init(apr_pool_t *pchild)
                               apr_pool_cleanup_null);
 }
 
-/* This thread's working context of key i of k, or NULL (then copy). */
-static EVP_MAC_CTX *gwelb_thread_mac(const gwelb_keys *k, int i)
+/* This thread's working context number i (GWELB_THREAD_MACS) of k, a
+ * copy of tmpl, or NULL (then copy). */
+static EVP_MAC_CTX *gwelb_thread_mac(const gwelb_keys *k, int i,
+                                     EVP_MAC_CTX *tmpl)
 {
     gwelb_thread_keys *t = NULL;
     unsigned s;
@@ -106,44 +112,113 @@ static EVP_MAC_CTX *gwelb_thread_mac(const gwelb_keys *k, int i)
             break;
     if (s == GWELB_THREAD_KEYSETS) {
         s = t->next++ % GWELB_THREAD_KEYSETS;
-        for (j = 0; j < GWE_SIGNED_KEYS_MAX; j++) {
+        for (j = 0; j < GWELB_THREAD_MACS; j++) {
             EVP_MAC_CTX_free(t->set[s].mac[j]);
             t->set[s].mac[j] = NULL;
         }
         t->set[s].serial = k->serial;
     }
     if (!t->set[s].mac[i])
-        t->set[s].mac[i] = EVP_MAC_CTX_dup(k->mac[i]);
+        t->set[s].mac[i] = EVP_MAC_CTX_dup(tmpl);
     return t->set[s].mac[i];
 }
 
+static int gwelb_mac_parts(EVP_MAC_CTX *c, const gwe_slice *parts,
+                           size_t nparts, unsigned char out[32]);
+
+/* 1 when the scope's bytes are those k's scoped keys were derived for. */
+static int gwelb_scope_is(const gwelb_keys *k, const gwe_slice *scope,
+                          size_t nscope)
+{
+    size_t i, at = 0;
+
+    if (!k->scope)
+        return 0;
+    for (i = 0; i < nscope; at += scope[i].len, i++)
+        if (scope[i].len > k->scope_len - at ||
+            (scope[i].len && memcmp(k->scope + at, scope[i].ptr, scope[i].len)))
+            return 0;
+    return at == k->scope_len;
+}
+
+/* The context of key i derived for another scope than k's own: made for
+ * this one MAC (a balancer whose keys were loaded before its name was
+ * known costs this). */
+static EVP_MAC_CTX *gwelb_derive(const gwelb_keys *k, int i,
+                                 const gwe_slice *scope, size_t nscope)
+{
+    unsigned char d[32];
+    char digest_name[] = "SHA256";
+    OSSL_PARAM params[2];
+    EVP_MAC_CTX *c;
+
+    if (gwelb_mac((void *)k, i, NULL, 0, scope, nscope, d) || !k->hmac ||
+        !(c = EVP_MAC_CTX_new(k->hmac)))
+        return NULL;
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 digest_name, 0);
+    params[1] = OSSL_PARAM_construct_end();
+    if (!EVP_MAC_init(c, d, sizeof d, params)) {
+        EVP_MAC_CTX_free(c);
+        c = NULL;
+    }
+    OPENSSL_cleanse(d, sizeof d);
+    return c;
+}
+
 /*
- * HMAC-SHA256 under key key_index over the parts, which are gathered into
- * one update when they fit (every value the module signs does).
+ * HMAC-SHA256 under key key_index, or under that key derived for the
+ * scope (sticky.h's gwe_mac_fn), over the parts.  The balancer's own scope
+ * was derived at start-up; each thread re-arms its copy of the keyed
+ * context per MAC.
  */
-int gwelb_mac(void *ctx, int key_index, const gwe_slice *parts, size_t nparts,
-              unsigned char out[32])
+int gwelb_mac(void *ctx, int key_index, const gwe_slice *scope, size_t nscope,
+              const gwe_slice *parts, size_t nparts, unsigned char out[32])
 {
     const gwelb_keys *k = ctx;
-    EVP_MAC_CTX *c, *own = NULL;
+    EVP_MAC_CTX *c, *own = NULL, *tmpl;
+    int slot = key_index, ok;
+
+    if (key_index < 0 || key_index >= k->n)
+        return -1;
+    tmpl = k->mac[key_index];
+    if (nscope) {
+        if (!gwelb_scope_is(k, scope, nscope) || !k->scoped[key_index]) {
+            if (!(own = gwelb_derive(k, key_index, scope, nscope)))
+                return -1;
+            ok = gwelb_mac_parts(own, parts, nparts, out);
+            EVP_MAC_CTX_free(own);
+            return ok;
+        }
+        tmpl = k->scoped[key_index];
+        slot += GWE_SIGNED_KEYS_MAX;
+    }
+    if ((c = gwelb_thread_mac(k, slot, tmpl)) != NULL) {
+        if (!EVP_MAC_init(c, NULL, 0, NULL)) /* same key, fresh state */
+            return -1;
+    } else if (!(c = own = EVP_MAC_CTX_dup(tmpl)))
+        return -1;
+    ok = gwelb_mac_parts(c, parts, nparts, out);
+    EVP_MAC_CTX_free(own);
+    return ok;
+}
+
+/* The MAC of the parts on an armed context, gathered into one update when
+ * they fit (every value the module signs does). */
+static int gwelb_mac_parts(EVP_MAC_CTX *c, const gwe_slice *parts,
+                           size_t nparts, unsigned char out[32])
+{
     unsigned char buf[2048];
     size_t i, outl = 0, len = 0;
     int ok = 1;
 
-    if (key_index < 0 || key_index >= k->n)
-        return -1;
-    c = gwelb_thread_mac(k, key_index);
-    if (c)
-        ok = EVP_MAC_init(c, NULL, 0, NULL); /* same key, fresh state */
-    else if (!(c = own = EVP_MAC_CTX_dup(k->mac[key_index])))
-        return -1;
     for (i = 0; i < nparts && len <= sizeof buf; i++)
         len += parts[i].len;
-    if (len <= sizeof buf) {
+    if (nparts > 1 && len <= sizeof buf) {
         for (len = 0, i = 0; i < nparts; len += parts[i].len, i++)
             if (parts[i].len)
                 memcpy(buf + len, parts[i].ptr, parts[i].len);
-        ok = ok && EVP_MAC_update(c, buf, len);
+        ok = EVP_MAC_update(c, buf, len);
     } else {
         for (i = 0; i < nparts && ok; i++)
             if (parts[i].len)
@@ -151,7 +226,6 @@ int gwelb_mac(void *ctx, int key_index, const gwe_slice *parts, size_t nparts,
                                     parts[i].len);
     }
     ok = ok && EVP_MAC_final(c, out, &outl, 32) && outl == 32;
-    EVP_MAC_CTX_free(own);
     return ok ? 0 : -1;
 }
 
@@ -305,14 +379,46 @@ static const char *gwelb_opaque_table(apr_pool_t *p, apr_pool_t *ptemp,
     return NULL;
 }
 
+/* Every key derived for b's scope (its cookie name and name), the key the
+ * request path MACs values under. */
+static const char *gwelb_scope_keys(apr_pool_t *p, apr_pool_t *ptemp,
+                                    gwelb_keys *k,
+                                    const gwelb_balancer_conf *bc,
+                                    const proxy_balancer *b)
+{
+    unsigned char lens[16];
+    gwe_slice scope[GWE_SIGNED_SCOPE_PARTS];
+    gwe_slice name = {bc->cookie_name, strlen(bc->cookie_name)};
+    gwe_slice bal = {b->s->name, strlen(b->s->name)};
+    size_t i, n = gwe_signed_scope(name, bal, lens, scope), at = 0;
+    int j;
+
+    for (i = 0; i < n; i++)
+        k->scope_len += scope[i].len;
+    k->scope = apr_palloc(p, k->scope_len);
+    for (i = 0; i < n; at += scope[i].len, i++)
+        memcpy(k->scope + at, scope[i].ptr, scope[i].len);
+    for (j = 0; j < k->n; j++)
+        if (!(k->scoped[j] = gwelb_derive(k, j, scope, n)))
+            return apr_psprintf(ptemp,
+                                "GWELBCookieKey %s: HMAC-SHA256 failed for "
+                                "%s",
+                                bc->key_files[j], b->s->name);
+    return NULL;
+}
+
 static apr_status_t gwelb_keys_free(void *data)
 {
     gwelb_keys *k = data;
     int i;
 
-    for (i = 0; i < k->n; i++)
+    for (i = 0; i < k->n; i++) {
         EVP_MAC_CTX_free(k->mac[i]);
+        EVP_MAC_CTX_free(k->scoped[i]);
+    }
     k->n = 0;
+    EVP_MAC_free(k->hmac);
+    k->hmac = NULL;
     return APR_SUCCESS;
 }
 
@@ -409,13 +515,15 @@ const char *gwelb_keys_load(apr_pool_t *p, apr_pool_t *ptemp,
         OPENSSL_cleanse((void *)key, len);
         if (k->mac[i])
             k->n = i + 1;
-        if (!err && gwelb_mac(k, i, &label, 1, digest))
+        if (!err && gwelb_mac(k, i, NULL, 0, &label, 1, digest))
             err = apr_psprintf(ptemp, "GWELBCookieKey %s: HMAC-SHA256 failed",
                                bc->key_files[i]);
         if (!err)
             gwe_signed_key_id(digest, &k->ids[2 * i]);
     }
-    EVP_MAC_free(hmac);
+    k->hmac = hmac; /* freed with the keys */
+    if (!err && b)
+        err = gwelb_scope_keys(p, ptemp, k, bc, b);
     if (!err)
         err = gwelb_opaque_table(p, ptemp, k, b);
     if (err)

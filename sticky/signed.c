@@ -107,30 +107,37 @@ static size_t b64_groups(const unsigned char *h, size_t n, char *out)
     return o;
 }
 
-/* The 22 MAC characters of a signed part, under key key_index.  Returns 0,
- * or -1 when mac fails. */
+size_t gwe_signed_scope(gwe_slice cookie_name, gwe_slice balancer,
+                        unsigned char lens[16],
+                        gwe_slice out[GWE_SIGNED_SCOPE_PARTS])
+{
+    put_len(lens, cookie_name.len);
+    put_len(lens + 8, balancer.len);
+    out[0].ptr = mac_label;
+    out[0].len = sizeof mac_label; /* with the NUL */
+    out[1].ptr = (const char *)lens;
+    out[1].len = 8;
+    out[2] = cookie_name;
+    out[3].ptr = (const char *)lens + 8;
+    out[3].len = 8;
+    out[4] = balancer;
+    return GWE_SIGNED_SCOPE_PARTS;
+}
+
+/* The 22 MAC characters of a signed part, under key key_index derived for
+ * the cookie name and balancer.  Returns 0, or -1 when mac fails. */
 static int mac_chars(gwe_mac_fn mac, void *ctx, int key_index,
                      gwe_slice cookie_name, gwe_slice balancer,
                      const char *signed_part, size_t signed_len,
                      char out[GWE_SIGNED_MAC_LEN])
 {
-    unsigned char name_len[8], bal_len[8], h[32];
-    gwe_slice parts[6];
-    size_t i, o;
+    unsigned char lens[16], h[32];
+    gwe_slice scope[GWE_SIGNED_SCOPE_PARTS], part;
+    size_t i, o, nscope = gwe_signed_scope(cookie_name, balancer, lens, scope);
 
-    put_len(name_len, cookie_name.len);
-    put_len(bal_len, balancer.len);
-    parts[0].ptr = mac_label;
-    parts[0].len = sizeof mac_label; /* with the NUL */
-    parts[1].ptr = (const char *)name_len;
-    parts[1].len = 8;
-    parts[2] = cookie_name;
-    parts[3].ptr = (const char *)bal_len;
-    parts[3].len = 8;
-    parts[4] = balancer;
-    parts[5].ptr = signed_part;
-    parts[5].len = signed_len;
-    if (mac(ctx, key_index, parts, 6, h) != 0)
+    part.ptr = signed_part;
+    part.len = signed_len;
+    if (mac(ctx, key_index, scope, nscope, &part, 1, h) != 0)
         return -1;
     i = MAC_BYTES / 3 * 3; /* 15 bytes in groups, then the 16th */
     o = b64_groups(h, i, out);
@@ -442,7 +449,7 @@ int gwe_signed_opaque_id(gwe_mac_fn mac, void *ctx, int key_index,
     parts[0].ptr = opaque_label;
     parts[0].len = sizeof opaque_label; /* with the NUL */
     parts[1] = route;
-    if (mac(ctx, key_index, parts, 2, h) != 0)
+    if (mac(ctx, key_index, NULL, 0, parts, 2, h) != 0)
         return -1;
     b64_groups(h, GWE_OPAQUE_ID_LEN / 4 * 3, out); /* 12 bytes */
     return 0;

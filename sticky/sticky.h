@@ -482,7 +482,7 @@ int gwe_rendezvous_beats(gwe_rendezvous_score *a, const gwe_slice *ra,
 /*
  * With GWELBCookieKey the route cookie's value is signed.  Version 1:
  *
- *   g1 Kx BpM8NA BpM8TQ . GWE_Frontend_1 . u8oBqv1OeAAEAKNbddN2kA
+ *   g1 Kx BpM8NA BpM8TQ . GWE_Frontend_1 . h1OccA7xj0ecVr-mNn8g7g
  *   |  |  |      |      | |              | |
  *   |  |  |      |      | route slot     | MAC: 22 base64url characters,
  *   |  |  |      |      | (1..3*255)     | the first 128 bits of
@@ -497,7 +497,7 @@ int gwe_rendezvous_beats(gwe_rendezvous_score *a, const gwe_slice *ra,
  * key "0123456789abcdef0123456789abcdef" with id "Kx", cookie ROUTEID,
  * balancer balancer://gwe; tests/unit/test_signed_hmac.c checks it):
  *
- *   g1KxBpM8NABpM8TQ.GWE_Frontend_1.u8oBqv1OeAAEAKNbddN2kA
+ *   g1KxBpM8NABpM8TQ.GWE_Frontend_1.h1OccA7xj0ecVr-mNn8g7g
  *
  * Every field before the route has a fixed width and the MAC a fixed
  * length from the end, so the route slot may hold any cookie-octet ('.'
@@ -514,20 +514,23 @@ int gwe_rendezvous_beats(gwe_rendezvous_score *a, const gwe_slice *ra,
  * keys with the same id only cost an extra MAC: verification tries every
  * configured key whose id matches.
  *
- * The MAC is HMAC-SHA256, under the signing key, over the concatenation
+ * The MAC is HMAC-SHA256 over the value up to its last '.' (version, key
+ * id, times, route slot) under the balancer's key, derived from the
+ * signing key as HMAC-SHA256, under the signing key, of the scope
  *
  *   "mod_gwe_lb route cookie\0"   (24 bytes: keeps the key to this use)
  *   length of the cookie name     (8 bytes, big-endian)
  *   cookie name
  *   length of the balancer name   (8 bytes, big-endian)
  *   balancer name                 ("balancer://b", as configured)
- *   the value up to its last '.'  (version, key id, times, route slot)
  *
  * so a value copied to another cookie name or another balancer does not
  * verify; the lengths keep ("ab", "c") apart from ("a", "bc").  The two
- * names are never stored in the value.  sticky/ computes no hash: the
- * caller hands a gwe_mac_fn (OpenSSL's HMAC in the module, a fake in the
- * tests).
+ * names are never stored in the value.  Deriving the key once per
+ * balancer keeps the per-request input short: one SHA-256 block inside
+ * the HMAC instead of two for ordinary routes.  sticky/ computes no hash:
+ * the caller hands a gwe_mac_fn (OpenSSL's HMAC in the module, a fake in
+ * the tests).
  *
  * A value is judged by its shape: one that has the syntax above is a
  * signed value (valid, expired or forged); any other is legacy when it
@@ -555,13 +558,28 @@ int gwe_rendezvous_beats(gwe_rendezvous_score *a, const gwe_slice *ra,
 #define GWE_SIGNED_KEYS_MAX 8
 
 /*
- * gwe_mac_fn - HMAC-SHA256 with the caller's key number key_index over
- * the concatenation of parts[0..nparts) (a part may be empty), into out.
- * Returns 0, or non-zero on failure (then the value is not built, or does
- * not verify under that key).
+ * gwe_mac_fn - HMAC-SHA256 over the concatenation of parts[0..nparts) (a
+ * part may be empty), into out, under the caller's key number key_index
+ * when nscope is 0, else under the key derived from it for the scope:
+ * HMAC-SHA256(key, concatenation of scope[0..nscope)).  A caller may keep
+ * the derived keys of the scopes it knows (gwe_signed_scope).  Returns 0,
+ * or non-zero on failure (then the value is not built, or does not verify
+ * under that key).
  */
-typedef int (*gwe_mac_fn)(void *ctx, int key_index, const gwe_slice *parts,
+typedef int (*gwe_mac_fn)(void *ctx, int key_index, const gwe_slice *scope,
+                          size_t nscope, const gwe_slice *parts,
                           size_t nparts, unsigned char out[32]);
+
+/*
+ * gwe_signed_scope - the scope of a cookie name and balancer name (above),
+ * as GWE_SIGNED_SCOPE_PARTS slices of the label, lens (which it fills:
+ * the two big-endian lengths) and the two names.  Returns the number of
+ * parts.
+ */
+#define GWE_SIGNED_SCOPE_PARTS 5
+size_t gwe_signed_scope(gwe_slice cookie_name, gwe_slice balancer,
+                        unsigned char lens[16],
+                        gwe_slice out[GWE_SIGNED_SCOPE_PARTS]);
 
 struct gwe_signed_fields {
     int key_index; /* build: the key to sign with, handed to the gwe_mac_fn;

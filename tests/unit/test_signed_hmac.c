@@ -15,12 +15,11 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
-/* ctx: an array of keys; each key is a NUL-terminated string here. */
-static int openssl_mac(void *ctx, int key_index, const gwe_slice *parts,
-                       size_t nparts, unsigned char out[32])
+/* HMAC-SHA256 under key over the parts, one EVP_MAC context per call. */
+static int hmac_parts(const unsigned char *key, size_t key_len,
+                      const gwe_slice *parts, size_t nparts,
+                      unsigned char out[32])
 {
-    const char *const *keys = ctx;
-    const char *key = keys[key_index];
     EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
     EVP_MAC_CTX *c = mac ? EVP_MAC_CTX_new(mac) : NULL;
     OSSL_PARAM params[2];
@@ -30,8 +29,7 @@ static int openssl_mac(void *ctx, int key_index, const gwe_slice *parts,
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
                                                  (char *)"SHA256", 0);
     params[1] = OSSL_PARAM_construct_end();
-    ok = c &&
-         EVP_MAC_init(c, (const unsigned char *)key, strlen(key), params) == 1;
+    ok = c && EVP_MAC_init(c, key, key_len, params) == 1;
     for (i = 0; ok && i < nparts; i++)
         ok = EVP_MAC_update(c, (const unsigned char *)parts[i].ptr,
                             parts[i].len) == 1;
@@ -39,6 +37,24 @@ static int openssl_mac(void *ctx, int key_index, const gwe_slice *parts,
     EVP_MAC_CTX_free(c);
     EVP_MAC_free(mac);
     return ok ? 0 : -1;
+}
+
+/* ctx: an array of keys; each key is a NUL-terminated string here.  A
+ * scope's key is derived on every call, as sticky.h defines it. */
+static int openssl_mac(void *ctx, int key_index, const gwe_slice *scope,
+                       size_t nscope, const gwe_slice *parts, size_t nparts,
+                       unsigned char out[32])
+{
+    const char *const *keys = ctx;
+    const char *key = keys[key_index];
+    unsigned char derived[32];
+
+    if (!nscope)
+        return hmac_parts((const unsigned char *)key, strlen(key), parts,
+                          nparts, out);
+    return hmac_parts((const unsigned char *)key, strlen(key), scope, nscope,
+                      derived) ||
+           hmac_parts(derived, sizeof derived, parts, nparts, out);
 }
 
 /* RFC 4231 test case 2, the data split in two parts. */
@@ -52,14 +68,14 @@ START_TEST(rfc4231_vector)
     gwe_slice parts[2] = {{"what do ya ", 11}, {"want for nothing?", 17}};
     unsigned char out[32];
 
-    ck_assert_int_eq(openssl_mac((void *)keys, 0, parts, 2, out), 0);
+    ck_assert_int_eq(openssl_mac((void *)keys, 0, NULL, 0, parts, 2, out), 0);
     ck_assert(memcmp(out, want, 32) == 0);
 }
 END_TEST
 
 /* The example of sticky.h, signed with key "0123456789abcdef0123456789abcdef"
  * for cookie ROUTEID of balancer://gwe. */
-#define KAT_VALUE "g1KxBpM8NABpM8TQ.GWE_Frontend_1.u8oBqv1OeAAEAKNbddN2kA"
+#define KAT_VALUE "g1KxBpM8NABpM8TQ.GWE_Frontend_1.h1OccA7xj0ecVr-mNn8g7g"
 
 START_TEST(known_answer)
 {
@@ -112,7 +128,7 @@ END_TEST
  * both computed independently with Python's hmac module. */
 #define KAT_OPAQUE_ID "vx0TuiqwpAHRENvU"
 #define KAT_OPAQUE_VALUE                                                      \
-    "g1KxBpM8NABpM8TQ." KAT_OPAQUE_ID ".dy8LugxpXOn3JaFdroWp2w"
+    "g1KxBpM8NABpM8TQ." KAT_OPAQUE_ID ".6HMCcAZ54Hie77SSovrNmQ"
 
 START_TEST(opaque_known_answer)
 {

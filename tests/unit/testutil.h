@@ -67,8 +67,8 @@ void sb_free(sb *b);
  * of any part, or another key, changes the output.  Key indexes past the
  * string fail (returns -1).  fake_mac_calls counts the calls.
  */
-int fake_mac(void *ctx, int key_index, const gwe_slice *parts, size_t nparts,
-             unsigned char out[32]);
+int fake_mac(void *ctx, int key_index, const gwe_slice *scope, size_t nscope,
+             const gwe_slice *parts, size_t nparts, unsigned char out[32]);
 extern unsigned long fake_mac_calls;
 
 /* Check suites, one per sticky/ file; main.c runs them all. */

@@ -55,10 +55,12 @@ def build(key, cookie, balancer, route, issued, refreshed=None):
     signed = "g1%s%s%s.%s" % (key_id(key), _time(issued),
                               _time(issued if refreshed is None
                                     else refreshed), route)
-    msg = _LABEL
+    scope = _LABEL
     for name in (cookie, balancer):
-        msg += len(name).to_bytes(8, "big") + name.encode()
-    mac = hmac.new(key, msg + signed.encode(), hashlib.sha256).digest()
+        scope += len(name).to_bytes(8, "big") + name.encode()
+    # the balancer's key: derived from the key for the two names
+    derived = hmac.new(key, scope, hashlib.sha256).digest()
+    mac = hmac.new(derived, signed.encode(), hashlib.sha256).digest()
     return "%s.%s" % (signed, _b64(mac[:16]))
 
 
