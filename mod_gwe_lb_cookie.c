@@ -295,21 +295,25 @@ void gwelb_cookie_for_attempt(request_rec *r, gwelb_request *rq)
 /* The member's own cookie, nocache, indirect (README 4.8)                  */
 /* ======================================================================== */
 
-typedef struct {
-    const gwelb_request *rq;
-    size_t name_len;
-    int found;
-} gwelb_member_cookie;
-
-static int gwelb_sets_route_cookie(void *ctx, const char *key, const char *val)
+/* 1 when a Set-Cookie line of t other than ours sets the route cookie.
+ * One walk over the table's entries, the first byte ruling out nearly
+ * every other header (apr_table_do costs twice as much here). */
+static int gwelb_member_sets_cookie(const apr_table_t *t,
+                                    const gwelb_request *rq, size_t name_len)
 {
-    gwelb_member_cookie *mc = ctx;
+    const apr_array_header_t *h = apr_table_elts(t);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)h->elts;
+    int i;
 
-    if (val != mc->rq->cookie &&
-        gwe_set_cookie_sets(val, strlen(val), mc->rq->conf->cookie_name,
-                            mc->name_len))
-        mc->found = 1;
-    return !mc->found;
+    for (i = 0; i < h->nelts; i++) {
+        const char *k = e[i].key, *v = e[i].val;
+
+        if (k && (k[0] == 'S' || k[0] == 's') && !strcasecmp(k, "Set-Cookie") &&
+            v && v != rq->cookie &&
+            gwe_set_cookie_sets(v, strlen(v), rq->conf->cookie_name, name_len))
+            return 1;
+    }
+    return 0;
 }
 
 /* Cache-Control: private merged into what the member sent (README 4.8). */
@@ -343,14 +347,10 @@ apr_status_t gwelb_cookie_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     request_rec *r = f->r;
 
     if (rq->cookie) {
-        gwelb_member_cookie mc = {rq, strlen(rq->conf->cookie_name), 0};
+        size_t name_len = strlen(rq->conf->cookie_name);
 
-        apr_table_do(gwelb_sets_route_cookie, &mc, r->headers_out,
-                     "Set-Cookie", NULL);
-        if (!mc.found)
-            apr_table_do(gwelb_sets_route_cookie, &mc, r->err_headers_out,
-                         "Set-Cookie", NULL);
-        if (mc.found) {
+        if (gwelb_member_sets_cookie(r->headers_out, rq, name_len) ||
+            gwelb_member_sets_cookie(r->err_headers_out, rq, name_len)) {
             gwelb_drop_cookie(r, r->headers_out, rq->cookie);
             gwelb_drop_cookie(r, r->err_headers_out, rq->cookie);
             rq->cookie = NULL;
