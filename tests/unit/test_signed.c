@@ -49,6 +49,26 @@ static size_t sign(char *out, size_t cap, char k, long issued, long refreshed,
     return n;
 }
 
+/* A verifier of ROUTEID on balancer://b with the fake keys `keys` (their
+ * ids written to ids), judging legacy values against routes. */
+static void verifier(gwe_verify_conf *c, const char *keys, char *ids,
+                     const gwe_slice *routes, size_t nroutes)
+{
+    ids_of(keys, ids);
+    memset(c, 0, sizeof *c);
+    c->mac = fake_mac;
+    c->mac_ctx = (void *)keys;
+    c->key_ids = ids;
+    c->nkeys = strlen(keys);
+    c->cookie_name.ptr = "ROUTEID";
+    c->cookie_name.len = 7;
+    c->balancer.ptr = "balancer://b";
+    c->balancer.len = 12;
+    c->separator = '.';
+    c->routes = routes;
+    c->nroutes = nroutes;
+}
+
 /* ---- gwe_signed_verify ---------------------------------------------------
  */
 
@@ -439,19 +459,7 @@ START_TEST(memo_is_scoped)
     gwe_verified memo;
     unsigned long calls;
 
-    ids_of("A", ids);
-    memset(&c, 0, sizeof c);
-    c.mac = fake_mac;
-    c.mac_ctx = (void *)"A";
-    c.key_ids = ids;
-    c.nkeys = 1;
-    c.cookie_name.ptr = "ROUTEID";
-    c.cookie_name.len = 7;
-    c.balancer.ptr = "balancer://b";
-    c.balancer.len = 12;
-    c.separator = '.';
-    c.routes = routes;
-    c.nroutes = 1;
+    verifier(&c, "A", ids, routes, 1);
     memset(&memo, 0, sizeof memo);
     c.memo = &memo;
     n = sign(v, sizeof v, 'A', NOW, NOW, "n1", 2, "ROUTEID", "balancer://b");
@@ -633,19 +641,7 @@ START_TEST(garbage_is_malformed)
     unsigned b;
     guard g;
 
-    ids_of(keys, ids);
-    memset(&c, 0, sizeof c);
-    c.mac = fake_mac;
-    c.mac_ctx = (void *)keys;
-    c.key_ids = ids;
-    c.nkeys = 1;
-    c.cookie_name.ptr = "ROUTEID";
-    c.cookie_name.len = 7;
-    c.balancer.ptr = "balancer://b";
-    c.balancer.len = 12;
-    c.separator = '.';
-    c.routes = routes;
-    c.nroutes = 1;
+    verifier(&c, keys, ids, routes, 1);
     n = sign(good, sizeof good, 'A', NOW, NOW, "n1", 2, "ROUTEID",
              "balancer://b");
     for (i = 0; i < n; i++) {
