@@ -104,7 +104,7 @@ table() {
     echo "  module: cookie shapes variant 3 (${VARIANT_DESC[3]}),"
     echo "          parameter shapes variant 4 (${VARIANT_DESC[4]})"
     echo "  floor = variant 1, absolute; bar = module <= stock; goal = issue 12's figure for the shape"
-    echo "  (* = a third of stock where the issue names none); repeat runs differ by a few instructions"
+    echo "  (* = a third of stock where the issue names none); repeat runs differ by up to ~100 instructions"
     echo "bar met on $nbar of $nshapes shapes, goal on $ngoal of $nshapes"
 }
 
