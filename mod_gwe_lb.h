@@ -147,17 +147,17 @@ typedef struct gwelb_request {
     const char *served_route; /* its route when chosen (shm may change):
                                  the requested one, or served_copy */
     char served_copy[PROXY_WORKER_MAX_ROUTE_SIZE];
-    gwelb_pick picked;        /* how `served` was chosen */
-    int attempts;             /* finder calls so far (retry loop) */
-    int env_written;          /* gwelb_set_env ran for this request */
-    const char *cookie;       /* the Set-Cookie line put in headers_out */
-    request_rec *r;           /* for the tunnel filter, which has none */
-    int tunnel_filter;        /* the wstunnel cookie filter is in place */
-    int tunnel_seen;          /* it has seen the member's first bytes */
-    int cookie_filter;        /* the GWELB_COOKIE filter is in place */
-    int stripped;             /* indirect=on removed the route cookie */
-    int cookie_refresh;       /* `cookie` only refreshes a valid route
-                                 cookie: counted Refreshed, not Issued */
+    gwelb_pick picked;  /* how `served` was chosen */
+    int attempts;       /* finder calls so far (retry loop) */
+    int env_written;    /* gwelb_set_env ran for this request */
+    const char *cookie; /* the Set-Cookie line put in headers_out */
+    request_rec *r;     /* for the tunnel filter, which has none */
+    int tunnel_filter;  /* the wstunnel cookie filter is in place */
+    int tunnel_seen;    /* it has seen the member's first bytes */
+    int cookie_filter;  /* the GWELB_COOKIE filter is in place */
+    int stripped;       /* indirect=on removed the route cookie */
+    int cookie_refresh; /* `cookie` only refreshes a valid route
+                           cookie: counted Refreshed, not Issued */
 } gwelb_request;
 
 /* The server-status counters (README 7.13), in their ?auto order.  Per

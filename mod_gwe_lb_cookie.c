@@ -98,9 +98,9 @@ static const char *gwelb_signed_cookie_value(request_rec *r,
     f.route.len = strlen(rq->served_route);
     n = 0;
     /* a new visitor's value: perhaps already signed this second */
-    if (f.issued == now && gwelb_issued_get(bc->keys, b->s->name,
-                                            rq->served_route, now, v,
-                                            sizeof v))
+    if (f.issued == now &&
+        gwelb_issued_get(bc->keys, b->s->name, rq->served_route, now, v,
+                         sizeof v))
         n = strlen(v);
     else if (bc->cookie.opaque != GWE_ON ||
              gwelb_opaque_id(bc->keys, 0, (size_t)-1, f.route, id) == 0) {
@@ -308,8 +308,8 @@ static int gwelb_member_sets_cookie(const apr_table_t *t,
     for (i = 0; i < h->nelts; i++) {
         const char *k = e[i].key, *v = e[i].val;
 
-        if (k && (k[0] == 'S' || k[0] == 's') && !strcasecmp(k, "Set-Cookie") &&
-            v && v != rq->cookie &&
+        if (k && (k[0] == 'S' || k[0] == 's') &&
+            !strcasecmp(k, "Set-Cookie") && v && v != rq->cookie &&
             gwe_set_cookie_sets(v, strlen(v), rq->conf->cookie_name, name_len))
             return 1;
     }

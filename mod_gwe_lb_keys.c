@@ -136,7 +136,8 @@ static int gwelb_scope_is(const gwelb_keys *k, const gwe_slice *scope,
         return 0;
     for (i = 0; i < nscope; at += scope[i].len, i++)
         if (scope[i].len > k->scope_len - at ||
-            (scope[i].len && memcmp(k->scope + at, scope[i].ptr, scope[i].len)))
+            (scope[i].len &&
+             memcmp(k->scope + at, scope[i].ptr, scope[i].len)))
             return 0;
     return at == k->scope_len;
 }

@@ -340,8 +340,8 @@ static int memo_holds(const gwe_verified *m, const gwe_verify_conf *c,
            memcmp(m->value, v, len) == 0;
 }
 
-static void memo_keep(gwe_verified *m, const gwe_verify_conf *c,
-                      const char *v, size_t len, const gwe_signed_fields *f)
+static void memo_keep(gwe_verified *m, const gwe_verify_conf *c, const char *v,
+                      size_t len, const gwe_signed_fields *f)
 {
     if (len > sizeof m->value)
         return; /* gwe_signed_parse refuses such values */

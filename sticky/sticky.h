@@ -567,8 +567,8 @@ int gwe_rendezvous_beats(gwe_rendezvous_score *a, const gwe_slice *ra,
  * under that key).
  */
 typedef int (*gwe_mac_fn)(void *ctx, int key_index, const gwe_slice *scope,
-                          size_t nscope, const gwe_slice *parts,
-                          size_t nparts, unsigned char out[32]);
+                          size_t nscope, const gwe_slice *parts, size_t nparts,
+                          unsigned char out[32]);
 
 /*
  * gwe_signed_scope - the scope of a cookie name and balancer name (above),

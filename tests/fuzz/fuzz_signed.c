@@ -36,9 +36,8 @@ static gwe_verified memo;
 
 /* With the memo, whatever it holds, the verdict and fields are the ones
  * without, twice (the second time perhaps from the memo). */
-static void memo_agrees(const gwe_slice *v, const gwe_verify_conf *c,
-                        long now, enum gwe_cookie_status st,
-                        const gwe_signed_fields *f)
+static void memo_agrees(const gwe_slice *v, const gwe_verify_conf *c, long now,
+                        enum gwe_cookie_status st, const gwe_signed_fields *f)
 {
     gwe_verify_conf mc = *c;
     gwe_signed_fields g;

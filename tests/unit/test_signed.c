@@ -357,9 +357,9 @@ static void memo_agrees(gwe_verify_conf *c, const char *v, size_t n,
         ck_assert_int_eq(got.refreshed, f->refreshed);
         ck_assert(got.route.ptr == copy + (f->route.ptr - v));
         ck_assert_uint_eq(got.route.len, f->route.len);
-        ck_assert_int_eq(gwe_signed_verify(copy, n, c,
-                                           f->issued - DAY - 1, NULL),
-                         GWE_COOKIE_FORGED);
+        ck_assert_int_eq(
+            gwe_signed_verify(copy, n, c, f->issued - DAY - 1, NULL),
+            GWE_COOKIE_FORGED);
         if (c->maxidle > 0 || c->maxlife > 0)
             ck_assert_int_eq(
                 gwe_signed_verify(copy, n, c, NOW + 400 * DAY, NULL),
@@ -470,16 +470,20 @@ START_TEST(memo_is_scoped)
      * word: it checks the MAC, which fails */
     d = c;
     d.balancer.ptr = "balancer://c";
-    ck_assert_int_eq(gwe_signed_verify(v, n, &d, NOW, NULL), GWE_COOKIE_FORGED);
+    ck_assert_int_eq(gwe_signed_verify(v, n, &d, NOW, NULL),
+                     GWE_COOKIE_FORGED);
     d = c;
     d.cookie_name.ptr = "ROUTEIX";
-    ck_assert_int_eq(gwe_signed_verify(v, n, &d, NOW, NULL), GWE_COOKIE_FORGED);
+    ck_assert_int_eq(gwe_signed_verify(v, n, &d, NOW, NULL),
+                     GWE_COOKIE_FORGED);
     d = c;
     d.nkeys = 0;
-    ck_assert_int_eq(gwe_signed_verify(v, n, &d, NOW, NULL), GWE_COOKIE_FORGED);
+    ck_assert_int_eq(gwe_signed_verify(v, n, &d, NOW, NULL),
+                     GWE_COOKIE_FORGED);
     d = c;
     d.mac_ctx = (void *)"B";
-    ck_assert_int_eq(gwe_signed_verify(v, n, &d, NOW, NULL), GWE_COOKIE_FORGED);
+    ck_assert_int_eq(gwe_signed_verify(v, n, &d, NOW, NULL),
+                     GWE_COOKIE_FORGED);
 
     /* a value one byte off, or one byte shorter, is checked in full */
     memcpy(bad, v, n);
