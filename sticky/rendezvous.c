@@ -16,10 +16,22 @@
  * machine, compiler and floating-point mode (no libm, no FMA contraction,
  * no x87 excess precision):
  *
- *   hash     FNV-1a 64 over route, one 0 byte, address; then MurmurHash3's
- *            fmix64 finaliser, because FNV-1a alone mixes the last bytes
- *            (the ones that differ between neighbouring addresses) into
- *            the high bits poorly.  Byte at a time: no endianness.
+ *   hash     in two halves, so a request hashes its address once and a
+ *            member's route hash can be kept while its route stays:
+ *              route half    R = fmix64(FNV-1a 64 over the route)
+ *              address half  A = fmix64(FNV-1a 64 over a 0 byte and the
+ *                            address), the 0 byte keeping a route and an
+ *                            address of the same text apart
+ *              draw          mix13(R ^ A), the SplitMix64 finaliser
+ *                            (Stafford's Mix13), a bijection whose every
+ *                            input bit flips every output bit with
+ *                            probability about 1/2, so members' draws for
+ *                            one address are unrelated and one member's
+ *                            draws over neighbouring addresses too.
+ *            fmix64 (MurmurHash3's finaliser) on each half because FNV-1a
+ *            alone mixes the last bytes (the ones that differ between
+ *            neighbouring addresses) into the high bits poorly.  Byte at
+ *            a time: no endianness.
  *   -ln(u)   as -log2(u) (the same order: a constant factor ln 2) in
  *            fixed point with 32 fraction bits, u = (hash | 1) / 2^64, by
  *            the bit-by-bit squaring method.  Absolute error < 2^-29,
@@ -61,13 +73,57 @@ static uint64_t fmix64(uint64_t k)
     return k;
 }
 
+uint64_t gwe_rendezvous_route_hash(const char *route, size_t route_len)
+{
+    return fmix64(fnv1a(FNV_OFFSET, route, route_len));
+}
+
+uint64_t gwe_rendezvous_addr_hash(const char *addr, size_t addr_len)
+{
+    /* FNV_OFFSET after the 0 byte: h ^= 0, h *= FNV_PRIME */
+    return fmix64(fnv1a(FNV_OFFSET * FNV_PRIME, addr, addr_len));
+}
+
 uint64_t gwe_rendezvous_hash(const char *route, size_t route_len,
                              const char *addr, size_t addr_len)
 {
-    uint64_t h = fnv1a(FNV_OFFSET, route, route_len);
+    return gwe_rendezvous_mix(gwe_rendezvous_route_hash(route, route_len) ^
+                              gwe_rendezvous_addr_hash(addr, addr_len));
+}
 
-    h *= FNV_PRIME; /* the 0 byte between route and address: h ^= 0 */
-    return fmix64(fnv1a(h, addr, addr_len));
+/*
+ * The key is valid while the field's first nwords words are the ones it
+ * saw: those words hold the whole string and its NUL (or the whole field
+ * when the string fills it), so equal words mean an equal string, and
+ * any change, of length or of a byte, is a miss.  Bytes after the NUL in
+ * the last word count too: a change there only costs a rehash.
+ */
+uint64_t gwe_rendezvous_key_of(gwe_rendezvous_key *k, const char *field,
+                               size_t size)
+{
+    size_t i, n;
+
+    if (k->nwords > 0) {
+        for (i = 0; i < k->nwords; i++) {
+            uint64_t w;
+
+            memcpy(&w, field + 8 * i, 8);
+            if (w != k->words[i])
+                break;
+        }
+        if (i == k->nwords)
+            return k->hash;
+    }
+    if (size > 8 * GWE_RENDEZVOUS_KEY_WORDS)
+        size = 8 * GWE_RENDEZVOUS_KEY_WORDS;
+    size -= size % 8;
+    for (n = 0; n < size && field[n]; n++)
+        ;
+    k->len = n;
+    k->nwords = (unsigned)(n < size ? n / 8 + 1 : size / 8);
+    memcpy(k->words, field, 8 * (size_t)k->nwords);
+    k->hash = gwe_rendezvous_route_hash(field, n);
+    return k->hash;
 }
 
 /*
@@ -125,12 +181,9 @@ gwe_rendezvous_score gwe_rendezvous_score_of(const char *route,
                                              const char *addr, size_t addr_len,
                                              unsigned weight)
 {
-    gwe_rendezvous_score sc;
-
-    sc.hash = gwe_rendezvous_hash(route, route_len, addr, addr_len) | 1;
-    sc.draw = 0;
-    sc.weight = weight;
-    return sc;
+    return gwe_rendezvous_score_hashed(
+        gwe_rendezvous_route_hash(route, route_len),
+        gwe_rendezvous_addr_hash(addr, addr_len), weight);
 }
 
 uint64_t gwe_rendezvous_draw(gwe_rendezvous_score *s)
@@ -185,17 +238,19 @@ int gwe_rendezvous_pick(const char *addr, size_t addr_len,
     gwe_rendezvous_score best_sc = {0, 0, 0};
     int best = -1;
     size_t i;
+    uint64_t a;
 
     if (routes == NULL || (addr == NULL && addr_len > 0))
         return -1;
+    a = gwe_rendezvous_addr_hash(addr, addr_len);
     for (i = 0; i < n; i++) {
         unsigned w = weights ? weights[i] : 1;
         gwe_rendezvous_score sc;
 
         if (w == 0 || (usable && !usable[i]))
             continue;
-        sc = gwe_rendezvous_score_of(routes[i].ptr, routes[i].len, addr,
-                                     addr_len, w);
+        sc = gwe_rendezvous_score_hashed(
+            gwe_rendezvous_route_hash(routes[i].ptr, routes[i].len), a, w);
         /* the first eligible member, or one that beats the best so far:
          * an equal score keeps the lower index */
         if (best < 0 ||

@@ -413,8 +413,9 @@ long gwe_status_line_end(const char *data, size_t len, int first);
  * Deterministic across processes, restarts and machines: no seed, no
  * pointer values, bytes hashed one by one, integer arithmetic only (-ln
  * is computed as -log2 in 32.32 fixed point, no libm, no floating point).
- * Cost: one hash of route + address per usable member, and 32 squarings
- * per member only with unequal weights (see gwe_rendezvous_draw).
+ * Cost: one hash of the address, one of each usable member's route and a
+ * mix of the two, and 32 squarings per member only with unequal weights
+ * (see gwe_rendezvous_draw).
  *
  * Returns the index of the member picked, or -1 when no member is usable
  * with a weight > 0.
@@ -424,14 +425,62 @@ int gwe_rendezvous_pick(const char *addr, size_t addr_len,
                         const unsigned char *usable, size_t n);
 
 /*
- * gwe_rendezvous_hash - the 64-bit draw of one member for one address:
- * FNV-1a 64 over the route bytes, one 0 byte and the address bytes, then
- * MurmurHash3's fmix64 finaliser.  (httpd routes hold no NUL, so the 0
- * byte keeps route and address apart.)  Part of the contract: changing it
- * moves every client, so the unit tests pin its values.
+ * gwe_rendezvous_hash - the 64-bit draw of one member for one address, in
+ * two halves so the module hashes the address once per request and keeps
+ * each member's route half while its route stays:
+ *
+ *   gwe_rendezvous_route_hash  fmix64(FNV-1a 64 over the route bytes)
+ *   gwe_rendezvous_addr_hash   fmix64(FNV-1a 64 over one 0 byte and the
+ *                              address bytes)
+ *   gwe_rendezvous_mix         SplitMix64's finaliser (Stafford's Mix13)
+ *                              of route half ^ address half
+ *
+ * fmix64 is MurmurHash3's finaliser.  The 0 byte keeps a route and an
+ * address of the same text apart (httpd routes hold no NUL).  Part of the
+ * contract: changing any of it moves every client, so the unit tests pin
+ * its values.
  */
 uint64_t gwe_rendezvous_hash(const char *route, size_t route_len,
                              const char *addr, size_t addr_len);
+uint64_t gwe_rendezvous_route_hash(const char *route, size_t route_len);
+uint64_t gwe_rendezvous_addr_hash(const char *addr, size_t addr_len);
+
+static inline uint64_t gwe_rendezvous_mix(uint64_t x)
+{
+    x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return x ^ (x >> 31);
+}
+
+/*
+ * gwe_rendezvous_key_of - the route half of a string held in a fixed-size
+ * field that may change under the caller (httpd's shared worker record,
+ * whose route balancer-manager can edit at any time), without hashing it
+ * again while it stays the same.
+ *
+ *   k      the caller's cache for this field; all zero before the first
+ *          call.  Not shared between threads without a lock.
+ *   field  the field: a string ending at its first NUL, or at `size`
+ *   size   the field's size; only the first
+ *          8 * GWE_RENDEZVOUS_KEY_WORDS bytes, rounded down to a multiple
+ *          of 8, are read (httpd's route is 64 bytes)
+ *
+ * Returns gwe_rendezvous_route_hash of the string; k->len is its length.
+ * The check that the cache still holds: the field's first words compared
+ * with the copy in k, one 8-byte compare per 8 bytes of the string (a
+ * route of up to 7 bytes: one), so a changed route is never answered with
+ * its old hash.  Reads whole words of the field, never past `size`.
+ */
+#define GWE_RENDEZVOUS_KEY_WORDS 8
+typedef struct gwe_rendezvous_key {
+    uint64_t words[GWE_RENDEZVOUS_KEY_WORDS]; /* the field as last hashed */
+    uint64_t hash;   /* the route half of its string */
+    size_t len;      /* the string's length */
+    unsigned nwords; /* words that hold the string and its NUL; 0: empty */
+} gwe_rendezvous_key;
+
+uint64_t gwe_rendezvous_key_of(gwe_rendezvous_key *k, const char *field,
+                               size_t size);
 
 /*
  * One member's score for one address, for callers that visit the members
@@ -471,6 +520,19 @@ gwe_rendezvous_score gwe_rendezvous_score_of(const char *route,
                                              size_t route_len,
                                              const char *addr, size_t addr_len,
                                              unsigned weight);
+
+/* gwe_rendezvous_score_of from the two halves of the hash. */
+static inline gwe_rendezvous_score
+gwe_rendezvous_score_hashed(uint64_t route_hash, uint64_t addr_hash,
+                            unsigned weight)
+{
+    gwe_rendezvous_score sc;
+
+    sc.hash = gwe_rendezvous_mix(route_hash ^ addr_hash) | 1;
+    sc.draw = 0;
+    sc.weight = weight;
+    return sc;
+}
 uint64_t gwe_rendezvous_draw(gwe_rendezvous_score *s);
 int gwe_rendezvous_beats(gwe_rendezvous_score *a, const gwe_slice *ra,
                          gwe_rendezvous_score *b, const gwe_slice *rb);
