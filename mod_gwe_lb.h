@@ -240,7 +240,31 @@ void gwelb_status_bump_member(const gwelb_request *rq, const proxy_worker *w,
 void gwelb_status_bump_balancer(const gwelb_request *rq,
                                 gwelb_balancer_counter c);
 /* mod_gwe_lb_fallback.c */
-proxy_worker *gwelb_fallback_member(proxy_balancer *b, request_rec *r);
+proxy_worker *gwelb_fallback_member(proxy_balancer *b,
+                                    const proxy_balancer_method *inner,
+                                    request_rec *r);
+
+/*
+ * GWELBFallback client-ip: one process's route halves of the hash of one
+ * balancer's members (README 4.7), so a pick hashes no route that did not
+ * change.  Indexed by the member's slot in the balancer's shared memory
+ * (proxy_worker_shared.index, below max_workers); an entry names the
+ * shared record it was made for.  Read and written only by the finder,
+ * under the balancer's thread lock; each proxy_balancer a request can
+ * use (a virtual host's inherited copy has its own lock) has its own.
+ */
+typedef struct gwelb_route_key {
+    const proxy_worker_shared *s; /* whose route; NULL: unused */
+    gwe_rendezvous_key key;
+} gwelb_route_key;
+
+typedef struct gwelb_route_keys {
+    int n;
+    gwelb_route_key *members;
+} gwelb_route_keys;
+
+/* mod_gwe_lb.c: the balancer's route keys in this process, or NULL */
+gwelb_route_keys *gwelb_route_keys_of(const proxy_balancer *b);
 
 /* mod_gwe_lb_cookie.c */
 void gwelb_cookie_prepare(apr_pool_t *p, gwelb_balancer_conf *bc);

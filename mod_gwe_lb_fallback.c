@@ -20,43 +20,114 @@
 
 APLOG_USE_MODULE(gwe_lb); /* log lines carry the module name */
 
-/* The walk's state: the address, and the score of the best so far. */
+/* The walk's state: the address's half of the hash, and the best so far
+ * (its hash, weight and, once computed, draw). */
 typedef struct gwelb_fallback_walk {
-    const char *addr;
-    size_t addr_len;
+    uint64_t addr_hash;
+    gwelb_route_key *keys; /* this process's route keys; NULL: none */
+    unsigned nkeys;
+    int credit;   /* count the pick as byrequests counts its own */
+    int credited; /* the loadfactors credited so far */
     proxy_worker *best;
     gwe_rendezvous_score best_score;
-    gwe_slice best_key;
 } gwelb_fallback_walk;
+
+/* The rare paths stay out of the callback, so that the common one keeps
+ * its values in registers (issue 14: the pick's instructions). */
+#if defined(__GNUC__)
+#define GWELB_COLD __attribute__((noinline, cold))
+#else
+#define GWELB_COLD
+#endif
 
 /*
  * What a member is hashed by: its route, so the pick does not depend on
  * the order of the members or on their URLs; a member without route= has
  * only its URL to call its own.
  */
-static gwe_slice gwelb_member_key(const proxy_worker *w)
+static gwe_slice gwelb_member_slice(const proxy_worker_shared *s)
 {
     gwe_slice k;
 
-    k.ptr = w->s->route;
-    k.len = strnlen(w->s->route, sizeof(w->s->route));
+    k.ptr = s->route;
+    k.len = strnlen(s->route, sizeof(s->route));
     if (!k.len) {
-        k.ptr = w->s->name_ex;
-        k.len = strnlen(w->s->name_ex, sizeof(w->s->name_ex));
+        k.ptr = s->name_ex;
+        k.len = strnlen(s->name_ex, sizeof(s->name_ex));
     }
     return k;
 }
 
+/*
+ * The route half of a member's hash when its route key is not ready: its
+ * slot first used, or last used by another member; no route (the URL is
+ * hashed every time); no slot.
+ */
+static GWELB_COLD uint64_t gwelb_member_key_slow(const gwelb_fallback_walk *fw,
+                                                 const proxy_worker_shared *s)
+{
+    gwe_slice k;
+
+    if (s->route[0] && (unsigned)s->index < fw->nkeys) {
+        gwelb_route_key *rk = &fw->keys[s->index];
+
+        if (rk->s != s) {
+            memset(rk, 0, sizeof(*rk));
+            rk->s = s;
+        }
+        return gwe_rendezvous_key_of(&rk->key, s->route, sizeof(s->route));
+    }
+    k = gwelb_member_slice(s);
+    return gwe_rendezvous_route_hash(k.ptr, k.len);
+}
+
+/*
+ * The route half of a member's hash.  A route is hashed again only when
+ * its bytes changed (balancer-manager can edit it at any time):
+ * gwe_rendezvous_key_of compares it with the copy it hashed, one 8-byte
+ * word per 8 bytes of route.
+ */
+static inline uint64_t gwelb_member_key(const gwelb_fallback_walk *fw,
+                                        const proxy_worker_shared *s)
+{
+    gwelb_route_key *rk;
+    uint64_t h;
+
+    if ((unsigned)s->index >= fw->nkeys ||
+        (rk = &fw->keys[s->index])->s != s)
+        return gwelb_member_key_slow(fw, s);
+    h = gwe_rendezvous_key_of(&rk->key, s->route, sizeof(s->route));
+    return rk->key.len ? h : gwelb_member_key_slow(fw, s); /* emptied */
+}
+
 /* The member's loadfactor (httpd keeps it multiplied by 100; only the
  * ratios matter).  It is at least 1 in httpd; never 0 here either. */
-static gwe_rendezvous_score gwelb_member_score(const gwelb_fallback_walk *fw,
-                                               const proxy_worker *w,
-                                               gwe_slice *key)
+static inline unsigned gwelb_member_weight(const proxy_worker_shared *s)
 {
-    *key = gwelb_member_key(w);
-    return gwe_rendezvous_score_of(
-        key->ptr, key->len, fw->addr, fw->addr_len,
-        w->s->lbfactor > 0 ? (unsigned)w->s->lbfactor : 1u);
+    return s->lbfactor > 0 ? (unsigned)s->lbfactor : 1u;
+}
+
+/* The exact comparison (unequal weights, near ties, equal scores), and
+ * the walk handing us a best we did not pick.  Takes the score by value:
+ * a score whose address the callback passed on would live on its stack. */
+static GWELB_COLD int gwelb_beats_exact(gwelb_fallback_walk *fw,
+                                        proxy_worker *current,
+                                        proxy_worker *prev_best,
+                                        gwe_rendezvous_score sc)
+{
+    gwe_slice key = gwelb_member_slice(current->s), best_key;
+
+    if (prev_best != fw->best) {
+        fw->best = prev_best;
+        fw->best_score = gwe_rendezvous_score_hashed(
+            gwelb_member_key(fw, prev_best->s), fw->addr_hash,
+            gwelb_member_weight(prev_best->s));
+    }
+    best_key = gwelb_member_slice(prev_best->s);
+    if (!gwe_rendezvous_beats_exact(&sc, &key, &fw->best_score, &best_key))
+        return 0;
+    fw->best_score = sc; /* with its draw, if computed */
+    return 1;
 }
 
 /* proxy_is_best_callback_fn_t: is `current` better than `prev_best`? */
@@ -64,21 +135,26 @@ static int gwelb_fallback_is_best(proxy_worker *current,
                                   proxy_worker *prev_best, void *baton)
 {
     gwelb_fallback_walk *fw = baton;
-    gwe_slice key;
-    gwe_rendezvous_score sc = gwelb_member_score(fw, current, &key);
+    proxy_worker_shared *s = current->s;
+    gwe_rendezvous_score sc = gwe_rendezvous_score_hashed(
+        gwelb_member_key(fw, s), fw->addr_hash, gwelb_member_weight(s));
 
-    /* the walk keeps whichever member we said yes to; recompute in case it
-     * ever hands us another one */
-    if (prev_best && prev_best != fw->best) {
-        fw->best = prev_best;
-        fw->best_score = gwelb_member_score(fw, prev_best, &fw->best_key);
+    /* byrequests' and bybusyness' own callbacks credit every member the
+     * walk offers; the winner pays the sum afterwards */
+    if (fw->credit) {
+        s->lbstatus += s->lbfactor;
+        fw->credited += s->lbfactor;
     }
-    if (prev_best &&
-        !gwe_rendezvous_beats(&sc, &key, &fw->best_score, &fw->best_key))
+    if (!prev_best)
+        fw->best_score = sc;
+    else if (prev_best == fw->best && sc.weight == fw->best_score.weight &&
+             gwe_rendezvous_far(sc.hash, fw->best_score.hash)) {
+        if (sc.hash < fw->best_score.hash)
+            return 0;
+        fw->best_score = sc;
+    } else if (!gwelb_beats_exact(fw, current, prev_best, sc))
         return 0;
     fw->best = current;
-    fw->best_score = sc;
-    fw->best_key = key;
     return 1;
 }
 
@@ -88,16 +164,37 @@ static int gwelb_fallback_is_best(proxy_worker *current,
  * address).  mod_remoteip, when loaded, has already put the address it
  * trusts there; we parse no forwarding header.  Called with the
  * balancer's lock held, like any finder.
+ *
+ * The pick counts for the lbmethod's fairness as its own pick would: an
+ * lbmethod with an updatelbstatus is told the member; otherwise the
+ * members the walk offered are credited their loadfactor and the one
+ * picked is debited the sum, in the walk itself, which is what
+ * byrequests and bybusyness do with their own picks (bytraffic reads no
+ * lbstatus).  A second pass over the members would credit the members
+ * of other lbsets, drained members and unneeded hot standbys too.
  */
-proxy_worker *gwelb_fallback_member(proxy_balancer *b, request_rec *r)
+proxy_worker *gwelb_fallback_member(proxy_balancer *b,
+                                    const proxy_balancer_method *inner,
+                                    request_rec *r)
 {
     gwelb_fallback_walk fw;
+    gwelb_route_keys *keys;
+    proxy_worker *w;
 
     if (!r->useragent_ip)
         return NULL;
-    fw.addr = r->useragent_ip;
-    fw.addr_len = strlen(r->useragent_ip);
+    fw.addr_hash =
+        gwe_rendezvous_addr_hash(r->useragent_ip, strlen(r->useragent_ip));
+    keys = gwelb_route_keys_of(b);
+    fw.keys = keys ? keys->members : NULL;
+    fw.nkeys = keys ? (unsigned)keys->n : 0;
+    fw.credit = !inner->updatelbstatus;
+    fw.credited = 0;
     fw.best = NULL;
-    return ap_proxy_balancer_get_best_worker(b, r, gwelb_fallback_is_best,
-                                             &fw);
+    w = ap_proxy_balancer_get_best_worker(b, r, gwelb_fallback_is_best, &fw);
+    if (w && fw.credit)
+        w->s->lbstatus -= fw.credited;
+    else if (w)
+        inner->updatelbstatus(b, w, r->server);
+    return w;
 }

@@ -432,12 +432,12 @@ proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r)
                                                         : GWELB_PICK_COOKIE;
     } else if (!rq->requested || !gwelb_force(bc, b)) {
         /* no usable route: the client address, or the lbmethod, picks
-         * (README 4.7); a fallback pick counts like a sticky one */
+         * (README 4.7); a fallback pick counts as the lbmethod's own
+         * would (gwelb_fallback_member) */
         if (bc->fallback == GWELB_FALLBACK_CLIENT_IP &&
-            (chosen = gwelb_fallback_member(b, r))) {
-            gwelb_account_pick(b, inner, chosen, r);
+            (chosen = gwelb_fallback_member(b, inner, r)))
             rq->picked = GWELB_PICK_FALLBACK;
-        } else
+        else
             rq->picked = (chosen = inner->finder(b, r)) ? GWELB_PICK_LBMETHOD
                                                         : GWELB_PICK_NONE;
     }

@@ -98,22 +98,11 @@ uint64_t gwe_rendezvous_hash(const char *route, size_t route_len,
  * any change, of length or of a byte, is a miss.  Bytes after the NUL in
  * the last word count too: a change there only costs a rehash.
  */
-uint64_t gwe_rendezvous_key_of(gwe_rendezvous_key *k, const char *field,
-                               size_t size)
+uint64_t gwe_rendezvous_key_load(gwe_rendezvous_key *k, const char *field,
+                                 size_t size)
 {
-    size_t i, n;
+    size_t n;
 
-    if (k->nwords > 0) {
-        for (i = 0; i < k->nwords; i++) {
-            uint64_t w;
-
-            memcpy(&w, field + 8 * i, 8);
-            if (w != k->words[i])
-                break;
-        }
-        if (i == k->nwords)
-            return k->hash;
-    }
     if (size > 8 * GWE_RENDEZVOUS_KEY_WORDS)
         size = 8 * GWE_RENDEZVOUS_KEY_WORDS;
     size -= size % 8;
@@ -209,8 +198,8 @@ static int near_tie(uint64_t x, uint64_t y)
     return top < 25 || (d >> (top - 25)) == 0;
 }
 
-int gwe_rendezvous_beats(gwe_rendezvous_score *a, const gwe_slice *ra,
-                         gwe_rendezvous_score *b, const gwe_slice *rb)
+int gwe_rendezvous_beats_exact(gwe_rendezvous_score *a, const gwe_slice *ra,
+                               gwe_rendezvous_score *b, const gwe_slice *rb)
 {
     uint64_t da, db;
 

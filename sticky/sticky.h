@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct gwe_slice {
     const char *ptr;
@@ -461,7 +462,7 @@ static inline uint64_t gwe_rendezvous_mix(uint64_t x)
  *   k      the caller's cache for this field; all zero before the first
  *          call.  Not shared between threads without a lock.
  *   field  the field: a string ending at its first NUL, or at `size`
- *   size   the field's size; only the first
+ *   size   the field's size, at least 8; only the first
  *          8 * GWE_RENDEZVOUS_KEY_WORDS bytes, rounded down to a multiple
  *          of 8, are read (httpd's route is 64 bytes)
  *
@@ -479,8 +480,29 @@ typedef struct gwe_rendezvous_key {
     unsigned nwords; /* words that hold the string and its NUL; 0: empty */
 } gwe_rendezvous_key;
 
-uint64_t gwe_rendezvous_key_of(gwe_rendezvous_key *k, const char *field,
-                               size_t size);
+/* The slow half of gwe_rendezvous_key_of: hash the field's string and
+ * keep a copy of its words. */
+uint64_t gwe_rendezvous_key_load(gwe_rendezvous_key *k, const char *field,
+                                 size_t size);
+
+/* Inline: on the request path the check is all that runs. */
+static inline uint64_t gwe_rendezvous_key_of(gwe_rendezvous_key *k,
+                                             const char *field, size_t size)
+{
+    uint64_t w;
+    unsigned i;
+
+    /* the first word apart: most routes fit in it */
+    memcpy(&w, field, 8);
+    if (k->nwords == 0 || w != k->words[0])
+        return gwe_rendezvous_key_load(k, field, size);
+    for (i = 1; i < k->nwords; i++) {
+        memcpy(&w, field + 8 * i, 8);
+        if (w != k->words[i])
+            return gwe_rendezvous_key_load(k, field, size);
+    }
+    return k->hash;
+}
 
 /*
  * One member's score for one address, for callers that visit the members
@@ -508,7 +530,9 @@ uint64_t gwe_rendezvous_key_of(gwe_rendezvous_key *k, const char *field,
  * members with the same route and score the one seen first stays.  A
  * weight of 0 never beats anything and is beaten by any other weight.
  * Exact (96-bit integer products), so the order is total and the same on
- * every machine.
+ * every machine.  gwe_rendezvous_beats_exact gives the same answers; the
+ * inline gwe_rendezvous_beats only answers the common case (equal
+ * weights, hashes far apart: gwe_rendezvous_far) without a call.
  */
 typedef struct gwe_rendezvous_score {
     uint64_t draw;
@@ -534,8 +558,36 @@ gwe_rendezvous_score_hashed(uint64_t route_hash, uint64_t addr_hash,
     return sc;
 }
 uint64_t gwe_rendezvous_draw(gwe_rendezvous_score *s);
-int gwe_rendezvous_beats(gwe_rendezvous_score *a, const gwe_slice *ra,
-                         gwe_rendezvous_score *b, const gwe_slice *rb);
+int gwe_rendezvous_beats_exact(gwe_rendezvous_score *a, const gwe_slice *ra,
+                               gwe_rendezvous_score *b,
+                               const gwe_slice *rb);
+
+/*
+ * gwe_rendezvous_far - 1 when two members of equal weight whose hashes are
+ * a and b (both nonzero) are ordered by their hashes alone: the higher
+ * hash is the lower draw, hence the winner.  True when they differ by more
+ * than 2^-25 relatively (the draws' rounding is far smaller), a subset of
+ * the pairs gwe_rendezvous_beats_exact itself decides by the hashes; 0
+ * leaves the pair to it.
+ */
+static inline int gwe_rendezvous_far(uint64_t a, uint64_t b)
+{
+    uint64_t hi = a > b ? a : b, d = a > b ? a - b : b - a;
+
+    return (hi >> 25) != 0 && d > (hi >> 25);
+}
+
+/* Inline for the common case, equal weights and far hashes. */
+static inline int gwe_rendezvous_beats(gwe_rendezvous_score *a,
+                                       const gwe_slice *ra,
+                                       gwe_rendezvous_score *b,
+                                       const gwe_slice *rb)
+{
+    if (a->weight == b->weight && a->weight != 0 && a->hash != 0 &&
+        b->hash != 0 && gwe_rendezvous_far(a->hash, b->hash))
+        return a->hash > b->hash;
+    return gwe_rendezvous_beats_exact(a, ra, b, rb);
+}
 
 /* ------------------------------------------------------------------------ */
 /* The signed route cookie value (issue 13)                                  */
