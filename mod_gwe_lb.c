@@ -120,11 +120,20 @@ gwelb_balancer_conf *gwelb_balancer_conf_of(const proxy_balancer *b)
     return (slot = gwelb_index_find(b)) ? slot->conf : NULL;
 }
 
-gwelb_route_keys *gwelb_route_keys_of(const proxy_balancer *b)
+/* gwelb_balancer_conf_of, and the balancer's route keys in this process
+ * (NULL: none), from the one lookup the request path makes. */
+gwelb_balancer_conf *gwelb_balancer_conf_keys(const proxy_balancer *b,
+                                              gwelb_route_keys **keys)
 {
-    gwelb_conf_slot *slot = gwelb_index ? gwelb_index_find(b) : NULL;
+    gwelb_conf_slot *slot;
 
-    return slot ? slot->keys : NULL;
+    *keys = NULL;
+    if (!gwelb_index)
+        return gwelb_balancer_conf_of(b);
+    if (!(slot = gwelb_index_find(b)))
+        return NULL;
+    *keys = slot->keys;
+    return slot->conf;
 }
 
 /* Each child its own route keys (gwelb_route_keys): they are written on

@@ -128,6 +128,7 @@ typedef enum {
 typedef struct gwelb_request {
     proxy_balancer *balancer; /* the GWELB balancer it goes through */
     const gwelb_balancer_conf *conf;
+    struct gwelb_route_keys *route_keys; /* GWELBFallback's, this process's */
     int extracted;            /* sticky/ has read the request (once) */
     gwe_sticky_result res;    /* what it found */
     const char *requested;    /* route the request asks for, or NULL */
@@ -240,7 +241,8 @@ void gwelb_status_bump_member(const gwelb_request *rq, const proxy_worker *w,
 void gwelb_status_bump_balancer(const gwelb_request *rq,
                                 gwelb_balancer_counter c);
 /* mod_gwe_lb_fallback.c */
-proxy_worker *gwelb_fallback_member(proxy_balancer *b,
+struct gwelb_request;
+proxy_worker *gwelb_fallback_member(const struct gwelb_request *rq,
                                     const proxy_balancer_method *inner,
                                     request_rec *r);
 
@@ -263,8 +265,10 @@ typedef struct gwelb_route_keys {
     gwelb_route_key *members;
 } gwelb_route_keys;
 
-/* mod_gwe_lb.c: the balancer's route keys in this process, or NULL */
-gwelb_route_keys *gwelb_route_keys_of(const proxy_balancer *b);
+/* mod_gwe_lb.c: gwelb_balancer_conf_of, and the balancer's route keys in
+ * this process (NULL: none) */
+gwelb_balancer_conf *gwelb_balancer_conf_keys(const proxy_balancer *b,
+                                              gwelb_route_keys **keys);
 
 /* mod_gwe_lb_cookie.c */
 void gwelb_cookie_prepare(apr_pool_t *p, gwelb_balancer_conf *bc);

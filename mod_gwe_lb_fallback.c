@@ -61,7 +61,9 @@ static gwe_slice gwelb_member_slice(const proxy_worker_shared *s)
 /*
  * The route half of a member's hash when its route key is not ready: its
  * slot first used, or last used by another member; no route (the URL is
- * hashed every time); no slot.
+ * hashed every time); no slot.  A key never holds an empty route, so a
+ * key that holds is a route's (a route emptied since fails the check: its
+ * first byte is now 0).
  */
 static GWELB_COLD uint64_t gwelb_member_key_slow(const gwelb_fallback_walk *fw,
                                                  const proxy_worker_shared *s)
@@ -70,12 +72,16 @@ static GWELB_COLD uint64_t gwelb_member_key_slow(const gwelb_fallback_walk *fw,
 
     if (s->route[0] && (unsigned)s->index < fw->nkeys) {
         gwelb_route_key *rk = &fw->keys[s->index];
+        uint64_t h;
 
         if (rk->s != s) {
             memset(rk, 0, sizeof(*rk));
             rk->s = s;
         }
-        return gwe_rendezvous_key_of(&rk->key, s->route, sizeof(s->route));
+        h = gwe_rendezvous_key_of(&rk->key, s->route, sizeof(s->route));
+        if (rk->key.len) /* else emptied as we read it */
+            return h;
+        memset(&rk->key, 0, sizeof(rk->key));
     }
     k = gwelb_member_slice(s);
     return gwe_rendezvous_route_hash(k.ptr, k.len);
@@ -91,13 +97,12 @@ static inline uint64_t gwelb_member_key(const gwelb_fallback_walk *fw,
                                         const proxy_worker_shared *s)
 {
     gwelb_route_key *rk;
-    uint64_t h;
 
     if ((unsigned)s->index >= fw->nkeys ||
-        (rk = &fw->keys[s->index])->s != s)
+        (rk = &fw->keys[s->index])->s != s ||
+        !gwe_rendezvous_key_holds(&rk->key, s->route))
         return gwelb_member_key_slow(fw, s);
-    h = gwe_rendezvous_key_of(&rk->key, s->route, sizeof(s->route));
-    return rk->key.len ? h : gwelb_member_key_slow(fw, s); /* emptied */
+    return rk->key.hash;
 }
 
 /* The member's loadfactor (httpd keeps it multiplied by 100; only the
@@ -108,12 +113,9 @@ static inline unsigned gwelb_member_weight(const proxy_worker_shared *s)
 }
 
 /* The exact comparison (unequal weights, near ties, equal scores), and
- * the walk handing us a best we did not pick.  Takes the score by value:
- * a score whose address the callback passed on would live on its stack. */
-static GWELB_COLD int gwelb_beats_exact(gwelb_fallback_walk *fw,
-                                        proxy_worker *current,
-                                        proxy_worker *prev_best,
-                                        gwe_rendezvous_score sc)
+ * the walk handing us a best we did not pick. */
+static int gwelb_beats_exact(gwelb_fallback_walk *fw, proxy_worker *current,
+                             proxy_worker *prev_best, gwe_rendezvous_score *sc)
 {
     gwe_slice key = gwelb_member_slice(current->s), best_key;
 
@@ -124,37 +126,71 @@ static GWELB_COLD int gwelb_beats_exact(gwelb_fallback_walk *fw,
             gwelb_member_weight(prev_best->s));
     }
     best_key = gwelb_member_slice(prev_best->s);
-    if (!gwe_rendezvous_beats_exact(&sc, &key, &fw->best_score, &best_key))
+    return gwe_rendezvous_beats_exact(sc, &key, &fw->best_score, &best_key);
+}
+
+/* byrequests' and bybusyness' own callbacks credit every member the walk
+ * offers; the winner pays the sum afterwards (gwelb_fallback_member). */
+static inline void gwelb_credit(gwelb_fallback_walk *fw,
+                                proxy_worker_shared *s)
+{
+    if (fw->credit) {
+        s->lbstatus += s->lbfactor;
+        fw->credited += s->lbfactor;
+    }
+}
+
+/* The callback for any member and any pair: where the common case below
+ * hands over everything else. */
+static GWELB_COLD int gwelb_fallback_is_best_slow(proxy_worker *current,
+                                                  proxy_worker *prev_best,
+                                                  gwelb_fallback_walk *fw)
+{
+    proxy_worker_shared *s = current->s;
+    gwe_rendezvous_score sc = gwe_rendezvous_score_hashed(
+        gwelb_member_key(fw, s), fw->addr_hash, gwelb_member_weight(s));
+
+    gwelb_credit(fw, s);
+    if (prev_best && !gwelb_beats_exact(fw, current, prev_best, &sc))
         return 0;
+    fw->best = current;
     fw->best_score = sc; /* with its draw, if computed */
     return 1;
 }
 
-/* proxy_is_best_callback_fn_t: is `current` better than `prev_best`? */
+/*
+ * proxy_is_best_callback_fn_t: is `current` better than `prev_best`?
+ * Runs once per member the walk offers, so it answers the common case
+ * itself without a call (which keeps it free of a stack frame): a
+ * member whose route key is ready, the first member, or one of the same
+ * weight as the best with a hash far from the best's.
+ */
 static int gwelb_fallback_is_best(proxy_worker *current,
                                   proxy_worker *prev_best, void *baton)
 {
     gwelb_fallback_walk *fw = baton;
     proxy_worker_shared *s = current->s;
-    gwe_rendezvous_score sc = gwe_rendezvous_score_hashed(
-        gwelb_member_key(fw, s), fw->addr_hash, gwelb_member_weight(s));
+    gwelb_route_key *rk;
+    unsigned weight;
+    uint64_t h;
 
-    /* byrequests' and bybusyness' own callbacks credit every member the
-     * walk offers; the winner pays the sum afterwards */
-    if (fw->credit) {
-        s->lbstatus += s->lbfactor;
-        fw->credited += s->lbfactor;
-    }
-    if (!prev_best)
-        fw->best_score = sc;
-    else if (prev_best == fw->best && sc.weight == fw->best_score.weight &&
-             gwe_rendezvous_far(sc.hash, fw->best_score.hash)) {
-        if (sc.hash < fw->best_score.hash)
-            return 0;
-        fw->best_score = sc;
-    } else if (!gwelb_beats_exact(fw, current, prev_best, sc))
+    if ((unsigned)s->index >= fw->nkeys ||
+        (rk = &fw->keys[s->index])->s != s ||
+        !gwe_rendezvous_key_holds(&rk->key, s->route))
+        return gwelb_fallback_is_best_slow(current, prev_best, fw);
+    weight = gwelb_member_weight(s);
+    h = gwe_rendezvous_mix(rk->key.hash ^ fw->addr_hash) | 1;
+    if (prev_best && (prev_best != fw->best ||
+                      weight != fw->best_score.weight ||
+                      !gwe_rendezvous_far(h, fw->best_score.hash)))
+        return gwelb_fallback_is_best_slow(current, prev_best, fw);
+    gwelb_credit(fw, s);
+    if (prev_best && h < fw->best_score.hash)
         return 0;
     fw->best = current;
+    fw->best_score.hash = h;
+    fw->best_score.weight = weight;
+    fw->best_score.draw = 0;
     return 1;
 }
 
@@ -173,21 +209,20 @@ static int gwelb_fallback_is_best(proxy_worker *current,
  * lbstatus).  A second pass over the members would credit the members
  * of other lbsets, drained members and unneeded hot standbys too.
  */
-proxy_worker *gwelb_fallback_member(proxy_balancer *b,
+proxy_worker *gwelb_fallback_member(const gwelb_request *rq,
                                     const proxy_balancer_method *inner,
                                     request_rec *r)
 {
+    proxy_balancer *b = rq->balancer;
     gwelb_fallback_walk fw;
-    gwelb_route_keys *keys;
     proxy_worker *w;
 
     if (!r->useragent_ip)
         return NULL;
     fw.addr_hash =
         gwe_rendezvous_addr_hash(r->useragent_ip, strlen(r->useragent_ip));
-    keys = gwelb_route_keys_of(b);
-    fw.keys = keys ? keys->members : NULL;
-    fw.nkeys = keys ? (unsigned)keys->n : 0;
+    fw.keys = rq->route_keys ? rq->route_keys->members : NULL;
+    fw.nkeys = rq->route_keys ? (unsigned)rq->route_keys->n : 0;
     fw.credit = !inner->updatelbstatus;
     fw.credited = 0;
     fw.best = NULL;

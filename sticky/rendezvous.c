@@ -17,21 +17,21 @@
  * no x87 excess precision):
  *
  *   hash     in two halves, so a request hashes its address once and a
- *            member's route hash can be kept while its route stays:
- *              route half    R = fmix64(FNV-1a 64 over the route)
- *              address half  A = fmix64(FNV-1a 64 over a 0 byte and the
- *                            address), the 0 byte keeping a route and an
- *                            address of the same text apart
- *              draw          mix13(R ^ A), the SplitMix64 finaliser
- *                            (Stafford's Mix13), a bijection whose every
- *                            input bit flips every output bit with
- *                            probability about 1/2, so members' draws for
- *                            one address are unrelated and one member's
- *                            draws over neighbouring addresses too.
- *            fmix64 (MurmurHash3's finaliser) on each half because FNV-1a
- *            alone mixes the last bytes (the ones that differ between
- *            neighbouring addresses) into the high bits poorly.  Byte at
- *            a time: no endianness.
+ *            member's route half can be kept while its route stays:
+ *              route half    R = bytes(ROUTE_SEED, route)
+ *              address half  A = bytes(ADDR_SEED, address); two seeds,
+ *                            so a route and an address of the same text
+ *                            hash apart
+ *              draw          mix13(R ^ A)
+ *            bytes(seed, s): h = seed ^ length, then for each 8 bytes of
+ *            s, read as a little-endian number (the last group padded
+ *            with 0 bytes), h = mix13(h ^ group).  mix13 is SplitMix64's
+ *            finaliser (Stafford's Mix13), a bijection whose every input
+ *            bit flips every output bit with probability about 1/2, so
+ *            neighbouring addresses (which differ in their last bytes)
+ *            draw unrelated numbers, and so do the members for one
+ *            address.  The bytes are composed into numbers by shifts: the
+ *            same value on every byte order.
  *   -ln(u)   as -log2(u) (the same order: a constant factor ln 2) in
  *            fixed point with 32 fraction bits, u = (hash | 1) / 2^64, by
  *            the bit-by-bit squaring method.  Absolute error < 2^-29,
@@ -48,40 +48,43 @@
 #error "rendezvous.c: weights are compared as 32-bit values"
 #endif
 
-#define FNV_OFFSET 0xcbf29ce484222325u
-#define FNV_PRIME 0x100000001b3u
+/* 2^64 / the golden ratio, and xxHash's second 64-bit prime: any two
+ * odd constants unlike each other would do; these are the contract. */
+#define ROUTE_SEED 0x9e3779b97f4a7c15u
+#define ADDR_SEED 0xc2b2ae3d27d4eb4fu
 
-static uint64_t fnv1a(uint64_t h, const char *p, size_t len)
+/* 8 bytes as a little-endian number, whatever the machine's order (gcc
+ * and clang make one load of it where the order is little-endian). */
+static inline uint64_t le64(const unsigned char *p)
 {
-    const unsigned char *s = (const unsigned char *)p;
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        h ^= s[i];
-        h *= FNV_PRIME;
-    }
-    return h;
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+           (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 |
+           (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
 }
 
-static uint64_t fmix64(uint64_t k)
+static inline uint64_t bytes_hash(uint64_t seed, const char *p, size_t len)
 {
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdu;
-    k ^= k >> 33;
-    k *= 0xc4ceb9fe1a85ec53u;
-    k ^= k >> 33;
-    return k;
+    const unsigned char *s = (const unsigned char *)p;
+    uint64_t h = seed ^ (uint64_t)len, last = 0;
+    size_t i = 0, k;
+
+    for (; i + 8 <= len; i += 8)
+        h = gwe_rendezvous_mix(h ^ le64(s + i));
+    if (i == len)
+        return h;
+    for (k = 0; i + k < len; k++)
+        last |= (uint64_t)s[i + k] << (8 * k);
+    return gwe_rendezvous_mix(h ^ last);
 }
 
 uint64_t gwe_rendezvous_route_hash(const char *route, size_t route_len)
 {
-    return fmix64(fnv1a(FNV_OFFSET, route, route_len));
+    return bytes_hash(ROUTE_SEED, route, route_len);
 }
 
 uint64_t gwe_rendezvous_addr_hash(const char *addr, size_t addr_len)
 {
-    /* FNV_OFFSET after the 0 byte: h ^= 0, h *= FNV_PRIME */
-    return fmix64(fnv1a(FNV_OFFSET * FNV_PRIME, addr, addr_len));
+    return bytes_hash(ADDR_SEED, addr, addr_len);
 }
 
 uint64_t gwe_rendezvous_hash(const char *route, size_t route_len,

@@ -430,16 +430,16 @@ int gwe_rendezvous_pick(const char *addr, size_t addr_len,
  * two halves so the module hashes the address once per request and keeps
  * each member's route half while its route stays:
  *
- *   gwe_rendezvous_route_hash  fmix64(FNV-1a 64 over the route bytes)
- *   gwe_rendezvous_addr_hash   fmix64(FNV-1a 64 over one 0 byte and the
- *                              address bytes)
- *   gwe_rendezvous_mix         SplitMix64's finaliser (Stafford's Mix13)
- *                              of route half ^ address half
+ *   gwe_rendezvous_route_hash  bytes(0x9e3779b97f4a7c15, route)
+ *   gwe_rendezvous_addr_hash   bytes(0xc2b2ae3d27d4eb4f, address)
+ *   gwe_rendezvous_mix         SplitMix64's finaliser (Stafford's Mix13);
+ *                              the draw is mix(route half ^ address half)
  *
- * fmix64 is MurmurHash3's finaliser.  The 0 byte keeps a route and an
- * address of the same text apart (httpd routes hold no NUL).  Part of the
- * contract: changing any of it moves every client, so the unit tests pin
- * its values.
+ * bytes(seed, s): h = seed ^ length of s; for each 8 bytes of s as a
+ * little-endian number (the last group padded with 0 bytes),
+ * h = mix(h ^ group).  The two seeds keep a route and an address of the
+ * same text apart.  Part of the contract: changing any of it moves every
+ * client, so the unit tests pin its values.
  */
 uint64_t gwe_rendezvous_hash(const char *route, size_t route_len,
                              const char *addr, size_t addr_len);
@@ -485,9 +485,10 @@ typedef struct gwe_rendezvous_key {
 uint64_t gwe_rendezvous_key_load(gwe_rendezvous_key *k, const char *field,
                                  size_t size);
 
-/* Inline: on the request path the check is all that runs. */
-static inline uint64_t gwe_rendezvous_key_of(gwe_rendezvous_key *k,
-                                             const char *field, size_t size)
+/* gwe_rendezvous_key_holds - 1 when k holds the hash of field's string
+ * (the check of gwe_rendezvous_key_of alone), 0 when it must be loaded. */
+static inline int gwe_rendezvous_key_holds(const gwe_rendezvous_key *k,
+                                           const char *field)
 {
     uint64_t w;
     unsigned i;
@@ -495,13 +496,22 @@ static inline uint64_t gwe_rendezvous_key_of(gwe_rendezvous_key *k,
     /* the first word apart: most routes fit in it */
     memcpy(&w, field, 8);
     if (k->nwords == 0 || w != k->words[0])
-        return gwe_rendezvous_key_load(k, field, size);
+        return 0;
     for (i = 1; i < k->nwords; i++) {
         memcpy(&w, field + 8 * i, 8);
         if (w != k->words[i])
-            return gwe_rendezvous_key_load(k, field, size);
+            return 0;
     }
-    return k->hash;
+    return 1;
+}
+
+/* Inline: on the request path the check is all that runs. */
+static inline uint64_t gwe_rendezvous_key_of(gwe_rendezvous_key *k,
+                                             const char *field, size_t size)
+{
+    return gwe_rendezvous_key_holds(k, field)
+               ? k->hash
+               : gwe_rendezvous_key_load(k, field, size);
 }
 
 /*
