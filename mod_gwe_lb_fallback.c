@@ -36,8 +36,10 @@ typedef struct gwelb_fallback_walk {
  * its values in registers (issue 14: the pick's instructions). */
 #if defined(__GNUC__)
 #define GWELB_COLD __attribute__((noinline, cold))
+#define GWELB_INLINE inline __attribute__((always_inline))
 #else
 #define GWELB_COLD
+#define GWELB_INLINE inline
 #endif
 
 /*
@@ -61,9 +63,10 @@ static gwe_slice gwelb_member_slice(const proxy_worker_shared *s)
 /*
  * The route half of a member's hash when its route key is not ready: its
  * slot first used, or last used by another member; no route (the URL is
- * hashed every time); no slot.  A key never holds an empty route, so a
- * key that holds is a route's (a route emptied since fails the check: its
- * first byte is now 0).
+ * hashed every time); no slot.  A slot names its member (rk->s) only
+ * while its key holds that member's nonempty route, so the common case
+ * needs no other check than the key's words (a route emptied since fails
+ * it: its first byte is 0 now).
  */
 static GWELB_COLD uint64_t gwelb_member_key_slow(const gwelb_fallback_walk *fw,
                                                  const proxy_worker_shared *s)
@@ -72,16 +75,14 @@ static GWELB_COLD uint64_t gwelb_member_key_slow(const gwelb_fallback_walk *fw,
 
     if (s->route[0] && (unsigned)s->index < fw->nkeys) {
         gwelb_route_key *rk = &fw->keys[s->index];
-        uint64_t h;
+        uint64_t h = gwe_rendezvous_key_load(&rk->key, s->route,
+                                             sizeof(s->route));
 
-        if (rk->s != s) {
-            memset(rk, 0, sizeof(*rk));
+        if (rk->key.len) {
             rk->s = s;
-        }
-        h = gwe_rendezvous_key_of(&rk->key, s->route, sizeof(s->route));
-        if (rk->key.len) /* else emptied as we read it */
             return h;
-        memset(&rk->key, 0, sizeof(rk->key));
+        }
+        rk->s = NULL; /* emptied as we read it */
     }
     k = gwelb_member_slice(s);
     return gwe_rendezvous_route_hash(k.ptr, k.len);
@@ -134,10 +135,8 @@ static int gwelb_beats_exact(gwelb_fallback_walk *fw, proxy_worker *current,
 static inline void gwelb_credit(gwelb_fallback_walk *fw,
                                 proxy_worker_shared *s)
 {
-    if (fw->credit) {
-        s->lbstatus += s->lbfactor;
-        fw->credited += s->lbfactor;
-    }
+    s->lbstatus += s->lbfactor;
+    fw->credited += s->lbfactor;
 }
 
 /* The callback for any member and any pair: where the common case below
@@ -150,7 +149,8 @@ static GWELB_COLD int gwelb_fallback_is_best_slow(proxy_worker *current,
     gwe_rendezvous_score sc = gwe_rendezvous_score_hashed(
         gwelb_member_key(fw, s), fw->addr_hash, gwelb_member_weight(s));
 
-    gwelb_credit(fw, s);
+    if (fw->credit)
+        gwelb_credit(fw, s);
     if (prev_best && !gwelb_beats_exact(fw, current, prev_best, &sc))
         return 0;
     fw->best = current;
@@ -161,37 +161,57 @@ static GWELB_COLD int gwelb_fallback_is_best_slow(proxy_worker *current,
 /*
  * proxy_is_best_callback_fn_t: is `current` better than `prev_best`?
  * Runs once per member the walk offers, so it answers the common case
- * itself without a call (which keeps it free of a stack frame): a
- * member whose route key is ready, the first member, or one of the same
- * weight as the best with a hash far from the best's.
+ * itself without a call (which keeps it free of a stack frame): a member
+ * whose route key holds and whose loadfactor is positive, when it is the
+ * first or has the best's weight and a hash far from the best's.  Made
+ * twice, with and without the credit (a constant, so no test per member).
  */
-static int gwelb_fallback_is_best(proxy_worker *current,
-                                  proxy_worker *prev_best, void *baton)
+static GWELB_INLINE int gwelb_is_best(proxy_worker *current,
+                                      proxy_worker *prev_best,
+                                      gwelb_fallback_walk *fw,
+                                      const int credit)
 {
-    gwelb_fallback_walk *fw = baton;
     proxy_worker_shared *s = current->s;
     gwelb_route_key *rk;
-    unsigned weight;
-    uint64_t h;
+    uint64_t h, best;
 
     if ((unsigned)s->index >= fw->nkeys ||
         (rk = &fw->keys[s->index])->s != s ||
-        !gwe_rendezvous_key_holds(&rk->key, s->route))
+        !gwe_rendezvous_key_holds(&rk->key, s->route) || s->lbfactor <= 0)
         return gwelb_fallback_is_best_slow(current, prev_best, fw);
-    weight = gwelb_member_weight(s);
     h = gwe_rendezvous_mix(rk->key.hash ^ fw->addr_hash) | 1;
-    if (prev_best && (prev_best != fw->best ||
-                      weight != fw->best_score.weight ||
-                      !gwe_rendezvous_far(h, fw->best_score.hash)))
-        return gwelb_fallback_is_best_slow(current, prev_best, fw);
-    gwelb_credit(fw, s);
-    if (prev_best && h < fw->best_score.hash)
-        return 0;
+    if (prev_best) {
+        if (prev_best != fw->best ||
+            (unsigned)s->lbfactor != fw->best_score.weight)
+            return gwelb_fallback_is_best_slow(current, prev_best, fw);
+        best = fw->best_score.hash;
+        if (!gwe_rendezvous_far(h, best))
+            return gwelb_fallback_is_best_slow(current, prev_best, fw);
+        if (h < best) {
+            if (credit)
+                gwelb_credit(fw, s);
+            return 0;
+        }
+    }
+    if (credit)
+        gwelb_credit(fw, s);
     fw->best = current;
     fw->best_score.hash = h;
-    fw->best_score.weight = weight;
+    fw->best_score.weight = (unsigned)s->lbfactor;
     fw->best_score.draw = 0;
     return 1;
+}
+
+static int gwelb_fallback_is_best_credit(proxy_worker *current,
+                                         proxy_worker *prev_best, void *baton)
+{
+    return gwelb_is_best(current, prev_best, baton, 1);
+}
+
+static int gwelb_fallback_is_best(proxy_worker *current,
+                                  proxy_worker *prev_best, void *baton)
+{
+    return gwelb_is_best(current, prev_best, baton, 0);
 }
 
 /*
@@ -226,7 +246,9 @@ proxy_worker *gwelb_fallback_member(const gwelb_request *rq,
     fw.credit = !inner->updatelbstatus;
     fw.credited = 0;
     fw.best = NULL;
-    w = ap_proxy_balancer_get_best_worker(b, r, gwelb_fallback_is_best, &fw);
+    w = ap_proxy_balancer_get_best_worker(
+        b, r, fw.credit ? gwelb_fallback_is_best_credit : gwelb_fallback_is_best,
+        &fw);
     if (w && fw.credit)
         w->s->lbstatus -= fw.credited;
     else if (w)

@@ -72,8 +72,11 @@ static inline uint64_t bytes_hash(uint64_t seed, const char *p, size_t len)
         h = gwe_rendezvous_mix(h ^ le64(s + i));
     if (i == len)
         return h;
-    for (k = 0; i + k < len; k++)
-        last |= (uint64_t)s[i + k] << (8 * k);
+    if (len >= 8) /* the last group from the last 8 bytes, read once */
+        last = le64(s + len - 8) >> (8 * (8 - (len - i)));
+    else
+        for (k = 0; k < len; k++)
+            last |= (uint64_t)s[k] << (8 * k);
     return gwe_rendezvous_mix(h ^ last);
 }
 

@@ -485,8 +485,10 @@ typedef struct gwe_rendezvous_key {
 uint64_t gwe_rendezvous_key_load(gwe_rendezvous_key *k, const char *field,
                                  size_t size);
 
-/* gwe_rendezvous_key_holds - 1 when k holds the hash of field's string
- * (the check of gwe_rendezvous_key_of alone), 0 when it must be loaded. */
+/* gwe_rendezvous_key_holds - for a key loaded at least once (by
+ * gwe_rendezvous_key_load or gwe_rendezvous_key_of): 1 when it holds the
+ * hash of field's string (the check of gwe_rendezvous_key_of alone), 0
+ * when it must be loaded again. */
 static inline int gwe_rendezvous_key_holds(const gwe_rendezvous_key *k,
                                            const char *field)
 {
@@ -495,7 +497,7 @@ static inline int gwe_rendezvous_key_holds(const gwe_rendezvous_key *k,
 
     /* the first word apart: most routes fit in it */
     memcpy(&w, field, 8);
-    if (k->nwords == 0 || w != k->words[0])
+    if (w != k->words[0])
         return 0;
     for (i = 1; i < k->nwords; i++) {
         memcpy(&w, field + 8 * i, 8);
@@ -509,7 +511,7 @@ static inline int gwe_rendezvous_key_holds(const gwe_rendezvous_key *k,
 static inline uint64_t gwe_rendezvous_key_of(gwe_rendezvous_key *k,
                                              const char *field, size_t size)
 {
-    return gwe_rendezvous_key_holds(k, field)
+    return k->nwords > 0 && gwe_rendezvous_key_holds(k, field)
                ? k->hash
                : gwe_rendezvous_key_load(k, field, size);
 }
