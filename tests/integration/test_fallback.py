@@ -84,13 +84,13 @@ class Members:
 
 
 def balancer(members, name, spec, extra="GWELBFallback client-ip",
-             cookie=True):
+             cookie=True, routes=ROUTES):
     """A balancer of `members`; spec: [(member index, BalancerMember
-    parameters)], in the order written."""
+    parameters)], in the order written; member i has route routes[i]."""
     lines = ['<Proxy "balancer://%s">' % name]
     for i, params in spec:
         lines.append('    BalancerMember "%s" route=%s %s'
-                     % (members.url(i), ROUTES[i], params))
+                     % (members.url(i), routes[i], params))
     if cookie:
         lines.append("    GWELBRouteCookie ROUTEID path=/%s/" % name)
     lines += ["    " + x for x in extra.splitlines() if x.strip()]
@@ -102,6 +102,11 @@ def balancer(members, name, spec, extra="GWELBFallback client-ip",
 def plain(indexes, params=""):
     return [(i, params) for i in indexes]
 
+
+# The routes test_edited_route_is_hashed_anew gives m2: the same length
+# differing in the second 8 bytes, then a short one in the first 8 (the
+# longer route's bytes stay after its end in httpd's shared memory).
+REROUTES = {"reroute_same_length": "GWE_Frontend_9", "reroute_short": "F2"}
 
 # Instance A: every balancer the tests need, over members m1 ... m5.
 BALANCERS_A = {
@@ -136,6 +141,12 @@ def config_a(members):
 ProxyPass "/balancer-manager" "!"
 """
     body += balancer(members, "runtime", plain(range(4)))
+    # m2's route edited by balancer-manager, and balancers configured with
+    # the routes it is edited to
+    body += balancer(members, "reroute", plain(range(4)))
+    for name, route in REROUTES.items():
+        body += balancer(members, name, plain(range(4)),
+                         routes=(ROUTES[0], route) + ROUTES[2:])
     for name, spec in BALANCERS_A.items():
         body += balancer(members, name, spec)
     body += balancer(members, "stock", plain(range(4)), extra="")
@@ -511,6 +522,28 @@ def test_balancer_manager_changes_apply_at_once(env):
     finally:
         manager.edit("runtime", url[1], w_status_D="0")
         manager.edit("runtime", url[3], w_lf="1")
+
+
+def test_edited_route_is_hashed_anew(env):
+    # The module keeps each member's route hash while the route stays; a
+    # route edited by balancer-manager maps at once as a balancer
+    # configured with the new route does, and editing it back brings back
+    # the first mapping.
+    manager = BalancerManager(env)
+    m2 = env_members(env)[1]
+    n = 2000
+    first = mapping(env, "reroute", n)
+    try:
+        for name, route in REROUTES.items():
+            manager.edit("reroute", m2, w_wr=route)
+            assert manager.member("reroute", m2)["route"] == route
+            got = mapping(env, "reroute", n)
+            assert got != first, route
+            assert got == mapping(env, name, n), route
+        manager.edit("reroute", m2, w_wr=ROUTES[1])
+        assert mapping(env, "reroute", n) == first
+    finally:
+        manager.edit("reroute", m2, w_wr=ROUTES[1])
 
 
 @pytest.mark.parametrize("balancer_name", ["four", "weighted", "weighted2"])
