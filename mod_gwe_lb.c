@@ -150,7 +150,7 @@ static void gwelb_route_keys_child_init(apr_pool_t *pchild)
         if (!b || slot->conf->fallback != GWELB_FALLBACK_CLIENT_IP)
             continue;
         n = b->max_workers > b->workers->nelts ? b->max_workers
-                                                : b->workers->nelts;
+                                               : b->workers->nelts;
         slot->keys = apr_pcalloc(pchild, sizeof(*slot->keys));
         slot->keys->n = n;
         slot->keys->members =

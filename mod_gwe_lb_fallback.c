@@ -75,8 +75,8 @@ static GWELB_COLD uint64_t gwelb_member_key_slow(const gwelb_fallback_walk *fw,
 
     if (s->route[0] && (unsigned)s->index < fw->nkeys) {
         gwelb_route_key *rk = &fw->keys[s->index];
-        uint64_t h = gwe_rendezvous_key_load(&rk->key, s->route,
-                                             sizeof(s->route));
+        uint64_t h =
+            gwe_rendezvous_key_load(&rk->key, s->route, sizeof(s->route));
 
         if (rk->key.len) {
             rk->s = s;
@@ -247,7 +247,8 @@ proxy_worker *gwelb_fallback_member(const gwelb_request *rq,
     fw.credited = 0;
     fw.best = NULL;
     w = ap_proxy_balancer_get_best_worker(
-        b, r, fw.credit ? gwelb_fallback_is_best_credit : gwelb_fallback_is_best,
+        b, r,
+        fw.credit ? gwelb_fallback_is_best_credit : gwelb_fallback_is_best,
         &fw);
     if (w && fw.credit)
         w->s->lbstatus -= fw.credited;

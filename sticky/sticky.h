@@ -571,8 +571,7 @@ gwe_rendezvous_score_hashed(uint64_t route_hash, uint64_t addr_hash,
 }
 uint64_t gwe_rendezvous_draw(gwe_rendezvous_score *s);
 int gwe_rendezvous_beats_exact(gwe_rendezvous_score *a, const gwe_slice *ra,
-                               gwe_rendezvous_score *b,
-                               const gwe_slice *rb);
+                               gwe_rendezvous_score *b, const gwe_slice *rb);
 
 /*
  * gwe_rendezvous_far - 1 when two members of equal weight whose hashes are

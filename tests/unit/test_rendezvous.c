@@ -9,10 +9,11 @@
  * every client after an upgrade; their values come from a separate
  * implementation of README 4.7's definition (Python integers, floating
  * point for the log and the picks), not from this code.  The route key
- * cache: a changed route is never answered with its old hash.  Properties over 30,000 generated
- * addresses (20,000 IPv4, 10,000 IPv6): what moves when a member leaves or
- * joins, and each member's share of the load; each prints what it
- * measured on stderr (once per run, not again in the GWE_GUARD_FRONT pass).
+ * cache: a changed route is never answered with its old hash.  Properties over
+ * 30,000 generated addresses (20,000 IPv4, 10,000 IPv6): what moves when a
+ * member leaves or joins, and each member's share of the load; each prints
+ * what it measured on stderr (once per run, not again in the GWE_GUARD_FRONT
+ * pass).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -190,9 +191,8 @@ static const struct {
     {"one byte each", L("a"), L("b"), 0xdf935b24571ff4efu},
     {"exactly one 8-byte group each", L("12345678"), L("12345678"),
      0x37cd380d198c79cdu},
-    {"groups and a tail: 17-byte route, 39-byte IPv6",
-     L("abcdefghijklmnopq"), L("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"),
-     0x8b2a5648ad383b38u},
+    {"groups and a tail: 17-byte route, 39-byte IPv6", L("abcdefghijklmnopq"),
+     L("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"), 0x8b2a5648ad383b38u},
 };
 
 START_TEST(hash_row_test)
@@ -229,8 +229,8 @@ typedef struct key_row {
 } key_row;
 
 static const key_row key_rows[] = {
-    {"unchanged route: one word compared, no hash", L("node1\0"),
-     L("node1\0"), 1},
+    {"unchanged route: one word compared, no hash", L("node1\0"), L("node1\0"),
+     1},
     {"unchanged two-word route", L("GWE_Frontend_2\0"), L("GWE_Frontend_2\0"),
      1},
     {"a byte changed in the second word, same length", L("GWE_Frontend_2\0"),
@@ -244,18 +244,16 @@ static const key_row key_rows[] = {
     {"lengthened into the next word", L("node1\0"), L("node1_and_more\0"), 0},
     {"lengthened within the word", L("node1\0\0"), L("node12\0"), 0},
     {"emptied", L("node1\0"), L("\0ode1\0"), 0},
-    {"bytes after the NUL in its word: a rehash, same string",
-     L("node1\0ab"), L("node1\0xy"), 0},
+    {"bytes after the NUL in its word: a rehash, same string", L("node1\0ab"),
+     L("node1\0xy"), 0},
     {"bytes after the NUL past its word: not read", L("node1\0\0\0abc"),
      L("node1\0\0\0xyz"), 1},
     {"a route that fills the field, unchanged",
      L("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"),
-     L("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"),
-     1},
+     L("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"), 1},
     {"a route that fills the field, last byte changed",
      L("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"),
-     L("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeX"),
-     0},
+     L("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeX"), 0},
 };
 
 #define KEY_FIELD 64
