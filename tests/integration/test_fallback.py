@@ -127,6 +127,10 @@ BALANCERS_A = {
     # the lowest lbset with a usable member: m1, m2
     "lbset": [(0, "lbset=0"), (1, "lbset=0"), (2, "lbset=1"),
               (3, "lbset=1")],
+    # what a fallback pick counts: m3 drained and m4 (lbset 1) are never
+    # offered by the walk
+    "credit": [(0, "lbset=0"), (1, "lbset=0"), (2, "lbset=0 status=+N"),
+               (3, "lbset=1")],
     # m1, m2 of lbset 0 disabled: lbset 1 takes over
     "lbset_up": [(0, "lbset=0 status=+D"), (1, "lbset=0 status=+D"),
                  (2, "lbset=1"), (3, "lbset=1")],
@@ -448,6 +452,26 @@ def test_hot_standby_when_no_member_is_usable(env):
 def test_lowest_usable_lbset(env):
     assert set(mapping(env, "lbset", 500)) == {"m1", "m2"}
     assert set(mapping(env, "lbset_up", 500)) == {"m3", "m4"}
+
+
+def test_pick_counts_as_the_lbmethods_own(env):
+    # byrequests' own pick credits each member the walk offers its
+    # loadfactor and debits the one picked their sum; a fallback pick does
+    # the same: the loads (lbstatus) of the members offered still sum to
+    # 0, members never offered (drained, another lbset) keep 0, and every
+    # pick is elected once.
+    manager = BalancerManager(env)
+    url = env_members(env)
+    before = [int(manager.member("credit", url[i])["elected"])
+              for i in range(4)]
+    picks = mapping(env, "credit", 200)
+    assert set(picks) == {"m1", "m2"}
+    rows = [manager.member("credit", url[i]) for i in range(4)]
+    load = [int(row["load"]) for row in rows]
+    elected = [int(row["elected"]) - b for row, b in zip(rows, before)]
+    assert load[0] + load[1] == 0 and load[0] != 0, load
+    assert load[2] == load[3] == 0, load
+    assert elected == [picks.count("m1"), picks.count("m2"), 0, 0], elected
 
 
 def test_members_without_route_are_keyed_by_their_url(env):
