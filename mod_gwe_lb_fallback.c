@@ -177,22 +177,26 @@ static GWELB_INLINE int gwelb_is_best(proxy_worker *current,
 
     if ((unsigned)s->index >= fw->nkeys ||
         (rk = &fw->keys[s->index])->s != s ||
-        !gwe_rendezvous_key_holds(&rk->key, s->route) || s->lbfactor <= 0)
+        !gwe_rendezvous_key_holds(&rk->key, s->route))
         return gwelb_fallback_is_best_slow(current, prev_best, fw);
     h = gwe_rendezvous_mix(rk->key.hash ^ fw->addr_hash) | 1;
     if (prev_best) {
+        /* the best's weight is positive, so an equal one is too */
         if (prev_best != fw->best ||
             (unsigned)s->lbfactor != fw->best_score.weight)
             return gwelb_fallback_is_best_slow(current, prev_best, fw);
         best = fw->best_score.hash;
-        if (!gwe_rendezvous_far(h, best))
-            return gwelb_fallback_is_best_slow(current, prev_best, fw);
         if (h < best) {
+            if (!gwe_rendezvous_far(best, h))
+                return gwelb_fallback_is_best_slow(current, prev_best, fw);
             if (credit)
                 gwelb_credit(fw, s);
             return 0;
         }
-    }
+        if (!gwe_rendezvous_far(h, best))
+            return gwelb_fallback_is_best_slow(current, prev_best, fw);
+    } else if (s->lbfactor <= 0)
+        return gwelb_fallback_is_best_slow(current, prev_best, fw);
     if (credit)
         gwelb_credit(fw, s);
     fw->best = current;

@@ -62,7 +62,11 @@ static inline uint64_t le64(const unsigned char *p)
            (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
 }
 
-static inline uint64_t bytes_hash(uint64_t seed, const char *p, size_t len)
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline uint64_t
+bytes_hash(uint64_t seed, const char *p, size_t len)
 {
     const unsigned char *s = (const unsigned char *)p;
     uint64_t h = seed ^ (uint64_t)len, last = 0;
