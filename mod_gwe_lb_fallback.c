@@ -12,7 +12,13 @@
  * unusable members, hot standbys only when no other member is usable and
  * the retry of errored members are exactly the lbmethod's.  We only answer
  * its "is this member better than the best so far" with the rendezvous
- * score of sticky/ (gwe_rendezvous_score_of, gwe_rendezvous_beats).
+ * score of sticky/ (gwe_rendezvous_score_hashed, gwe_rendezvous_far,
+ * gwe_rendezvous_beats_exact).
+ *
+ * Cost (issue 14): the address is hashed once per pick; each member's
+ * route half of the hash is kept per child (gwelb_route_keys) and only
+ * checked against the route's bytes, so a member costs a check, a mix
+ * and a compare.
  */
 #include "mod_gwe_lb.h"
 
