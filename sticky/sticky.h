@@ -411,8 +411,8 @@ long gwe_status_line_end(const char *data, size_t len, int first);
  * all have the empty one) draw the same u, so the caller keys them by
  * something of their own.
  *
- * Deterministic across processes, restarts and machines: no seed, no
- * pointer values, bytes hashed one by one, integer arithmetic only (-ln
+ * Deterministic across processes, restarts and machines: no random seed, no
+ * pointer values, bytes composed by shifts, integer arithmetic only (-ln
  * is computed as -log2 in 32.32 fixed point, no libm, no floating point).
  * Cost: one hash of the address, one of each usable member's route and a
  * mix of the two, and 32 squarings per member only with unequal weights
