@@ -7,8 +7,8 @@
  * Rows: one pick each, every input (address and routes) guarded.  Pins:
  * hash values and picks that must never change, since a change would move
  * every client after an upgrade; their values come from a separate
- * implementation of README 4.7's definition (Python integers, floating
- * point for the log and the picks), not from this code.  The route key
+ * implementation of README 4.7's definition (rendezvous_reference.py,
+ * which make unit runs over these tables), not from this code.  The route key
  * cache: a changed route is never answered with its old hash.  Properties over
  * 30,000 generated addresses (20,000 IPv4, 10,000 IPv6): what moves when a
  * member leaves or joins, and each member's share of the load; each prints
