@@ -121,6 +121,7 @@ $(BUILD)/unit_tests_san: $(UNIT_SRC) $(UNIT_HDR) $(STICKY_SRC) $(STICKY_HDR)
 
 unit: $(BUILD)/unit_tests
 	@tests/unit/check_registered.sh
+	@python3 tests/unit/rendezvous_reference.py
 	CK_FORK=yes $(BUILD)/unit_tests
 	@echo "again with every input right after an unreadable page:"
 	CK_FORK=yes GWE_GUARD_FRONT=1 $(BUILD)/unit_tests

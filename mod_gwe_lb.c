@@ -47,6 +47,7 @@ APR_OPTIONAL_FN_TYPE(ap_proxy_retry_worker) * gwelb_retry_worker;
 typedef struct gwelb_conf_slot {
     const proxy_balancer *balancer; /* NULL: empty slot */
     gwelb_balancer_conf *conf;
+    gwelb_route_keys *keys; /* GWELBFallback client-ip; made in child_init */
 } gwelb_conf_slot;
 
 static gwelb_conf_slot *gwelb_index; /* gwelb_index_mask + 1 slots */
@@ -117,6 +118,44 @@ gwelb_balancer_conf *gwelb_balancer_conf_of(const proxy_balancer *b)
         return gwelb_balancers ? apr_hash_get(gwelb_balancers, &b, sizeof(b))
                                : NULL;
     return (slot = gwelb_index_find(b)) ? slot->conf : NULL;
+}
+
+/* gwelb_balancer_conf_of, and the balancer's route keys in this process
+ * (NULL: none), from the one lookup the request path makes. */
+gwelb_balancer_conf *gwelb_balancer_conf_keys(const proxy_balancer *b,
+                                              gwelb_route_keys **keys)
+{
+    gwelb_conf_slot *slot;
+
+    *keys = NULL;
+    if (!gwelb_index)
+        return gwelb_balancer_conf_of(b);
+    if (!(slot = gwelb_index_find(b)))
+        return NULL;
+    *keys = slot->keys;
+    return slot->conf;
+}
+
+/* Each child its own route keys (gwelb_route_keys): they are written on
+ * the request path, under a lock that is the process's own. */
+static void gwelb_route_keys_child_init(apr_pool_t *pchild)
+{
+    size_t i;
+
+    for (i = 0; gwelb_index && i <= gwelb_index_mask; i++) {
+        gwelb_conf_slot *slot = &gwelb_index[i];
+        const proxy_balancer *b = slot->balancer;
+        int n;
+
+        if (!b || slot->conf->fallback != GWELB_FALLBACK_CLIENT_IP)
+            continue;
+        n = b->max_workers > b->workers->nelts ? b->max_workers
+                                               : b->workers->nelts;
+        slot->keys = apr_pcalloc(pchild, sizeof(*slot->keys));
+        slot->keys->n = n;
+        slot->keys->members =
+            apr_pcalloc(pchild, (apr_size_t)n * sizeof(gwelb_route_key));
+    }
 }
 
 /* Hands the counters to the balancer's configuration, where the request
@@ -229,6 +268,7 @@ void gwelb_ensure_wrapped(proxy_balancer *b, request_rec *r,
 static void gwelb_child_init(apr_pool_t *pchild, server_rec *s)
 {
     gwelb_keys_child_init(pchild); /* GWELBCookieKey's per-thread MACs */
+    gwelb_route_keys_child_init(pchild);
 }
 
 static void gwelb_register_hooks(apr_pool_t *p)

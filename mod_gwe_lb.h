@@ -138,6 +138,7 @@ typedef enum {
 typedef struct gwelb_request {
     proxy_balancer *balancer; /* the GWELB balancer it goes through */
     const gwelb_balancer_conf *conf;
+    struct gwelb_route_keys *route_keys; /* GWELBFallback's, this process's */
     int extracted;            /* sticky/ has read the request (once) */
     gwe_sticky_result res;    /* what it found */
     const char *requested;    /* route the request asks for, or NULL */
@@ -256,7 +257,34 @@ void gwelb_status_bump_member(const gwelb_request *rq, const proxy_worker *w,
 void gwelb_status_bump_balancer(const gwelb_request *rq,
                                 gwelb_balancer_counter c);
 /* mod_gwe_lb_fallback.c */
-proxy_worker *gwelb_fallback_member(proxy_balancer *b, request_rec *r);
+struct gwelb_request;
+proxy_worker *gwelb_fallback_member(const struct gwelb_request *rq,
+                                    const proxy_balancer_method *inner,
+                                    request_rec *r);
+
+/*
+ * GWELBFallback client-ip: one process's route halves of the hash of one
+ * balancer's members (README 4.7), so a pick hashes no route that did not
+ * change.  Indexed by the member's slot in the balancer's shared memory
+ * (proxy_worker_shared.index, below max_workers); an entry names the
+ * shared record it was made for.  Read and written only by the finder,
+ * under the balancer's thread lock; each proxy_balancer a request can
+ * use (a virtual host's inherited copy has its own lock) has its own.
+ */
+typedef struct gwelb_route_key {
+    const proxy_worker_shared *s; /* whose route; NULL: unused */
+    gwe_rendezvous_key key;
+} gwelb_route_key;
+
+typedef struct gwelb_route_keys {
+    int n;
+    gwelb_route_key *members;
+} gwelb_route_keys;
+
+/* mod_gwe_lb.c: gwelb_balancer_conf_of, and the balancer's route keys in
+ * this process (NULL: none) */
+gwelb_balancer_conf *gwelb_balancer_conf_keys(const proxy_balancer *b,
+                                              gwelb_route_keys **keys);
 
 /* mod_gwe_lb_cookie.c */
 void gwelb_cookie_prepare(apr_pool_t *p, gwelb_balancer_conf *bc);

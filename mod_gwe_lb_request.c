@@ -20,7 +20,8 @@ APLOG_USE_MODULE(gwe_lb); /* log lines carry the module name */
  * it also saves the finder a second configuration lookup.  A request that
  * comes back through another balancer starts afresh. */
 static gwelb_request *gwelb_request_of(request_rec *r, proxy_balancer *b,
-                                       const gwelb_balancer_conf *bc)
+                                       const gwelb_balancer_conf *bc,
+                                       gwelb_route_keys *keys)
 {
     gwelb_request *rq =
         ap_get_module_config(r->request_config, &gwe_lb_module);
@@ -32,6 +33,7 @@ static gwelb_request *gwelb_request_of(request_rec *r, proxy_balancer *b,
         memset(rq, 0, sizeof(*rq));
     rq->balancer = b;
     rq->conf = bc;
+    rq->route_keys = keys;
     return rq;
 }
 
@@ -370,6 +372,7 @@ int gwelb_pre_request(proxy_worker **worker, proxy_balancer **balancer,
 {
     proxy_balancer *b = *balancer;
     const gwelb_balancer_conf *bc;
+    gwelb_route_keys *keys;
     gwelb_request *rq;
 
     if (!gwelb_balancers || !apr_hash_count(gwelb_balancers))
@@ -383,9 +386,9 @@ int gwelb_pre_request(proxy_worker **worker, proxy_balancer **balancer,
     /* mod_proxy_balancer reuses a balancer it is handed: no second lookup,
      * for stock balancers too */
     *balancer = b;
-    if (!b || !(bc = gwelb_balancer_conf_of(b)))
+    if (!b || !(bc = gwelb_balancer_conf_keys(b, &keys)))
         return DECLINED;
-    rq = gwelb_request_of(r, b, bc);
+    rq = gwelb_request_of(r, b, bc, keys);
     gwelb_ensure_wrapped(b, r, conf);
     gwelb_note_stock_sticky(b, r);
     if (!rq->extracted)
@@ -432,15 +435,16 @@ proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r)
         ap_get_module_config(r->request_config, &gwe_lb_module);
     const proxy_balancer_method *inner = gwelb_inner(b);
     const gwelb_balancer_conf *bc;
+    gwelb_route_keys *keys;
     proxy_worker *chosen = NULL;
     int by_route = 0;
 
     if (!inner || inner->finder == gwelb_find_member)
         return NULL;
     if (!rq || rq->balancer != b) {
-        if (!(bc = gwelb_balancer_conf_of(b)))
+        if (!(bc = gwelb_balancer_conf_keys(b, &keys)))
             return inner->finder(b, r);
-        rq = gwelb_request_of(r, b, bc);
+        rq = gwelb_request_of(r, b, bc, keys);
     }
     bc = rq->conf;
     if (!rq->extracted)
@@ -454,12 +458,12 @@ proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r)
                                                         : GWELB_PICK_COOKIE;
     } else if (!rq->requested || !gwelb_force(bc, b)) {
         /* no usable route: the client address, or the lbmethod, picks
-         * (README 4.7); a fallback pick counts like a sticky one */
+         * (README 4.7); a fallback pick counts as the lbmethod's own
+         * would (gwelb_fallback_member) */
         if (bc->fallback == GWELB_FALLBACK_CLIENT_IP &&
-            (chosen = gwelb_fallback_member(b, r))) {
-            gwelb_account_pick(b, inner, chosen, r);
+            (chosen = gwelb_fallback_member(rq, inner, r)))
             rq->picked = GWELB_PICK_FALLBACK;
-        } else
+        else
             rq->picked = (chosen = inner->finder(b, r)) ? GWELB_PICK_LBMETHOD
                                                         : GWELB_PICK_NONE;
     }

@@ -3,11 +3,17 @@
 """Where the extra instructions of one callgrind run go, against another.
 
     cg_diff.py BASE.out BASE_REQUESTS OTHER.out OTHER_REQUESTS [TOP]
+    cg_diff.py --steady DIR BASE_VARIANT OTHER_VARIANT WORKLOAD [N [TOP]]
 
 Runs callgrind_annotate (own costs of every function) on both files,
 divides by the number of requests each served and prints the functions
 whose cost per request grew or shrank the most, then the inclusive cost of
 mod_gwe_lb.so's functions in the second run.  Used by bench/profile.sh instr.
+
+--steady reads the files bench/instr.sh keeps (BENCH_KEEP_TMP=1, DIR its
+temporary directory) and counts as instr.sh does: per variant, the
+WARM+N-request run minus the WARM-request run, / N (400), so start-up and
+warm-up are out of every function's figure.
 """
 import re
 import subprocess
@@ -58,7 +64,29 @@ def split(name):
     return m.group(1), obj.rsplit("/", 1)[-1] if obj else None
 
 
+def steady(argv):
+    d, vb, vo, w = argv[:4]
+    n = int(argv[4]) if len(argv) > 4 else 400
+    top = int(argv[5]) if len(argv) > 5 else 20
+
+    def per_request(v):
+        path = "%s/callgrind/v%s-%s" % (d, v, w)
+        a, b = costs(path + ".all.out", False), costs(path + ".warm.out", False)
+        return {k: (a.get(k, 0) - b.get(k, 0)) / n for k in set(a) | set(b)}
+
+    a, b = per_request(vb), per_request(vo)
+    rows = sorted(((b.get(k, 0) - a.get(k, 0), k) for k in set(a) | set(b)),
+                  key=lambda r: -abs(r[0]))
+    print("    own instructions per request, variant %s minus %s, %s "
+          "(total %+.1f)" % (vo, vb, w, sum(b.values()) - sum(a.values())))
+    for diff, k in rows[:top]:
+        if abs(diff) >= 0.5:
+            print("      %+8.1f  %s" % (diff, k))
+
+
 def main():
+    if sys.argv[1] == "--steady":
+        return steady(sys.argv[2:])
     base, nb, other, no = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
     top = int(sys.argv[5]) if len(sys.argv) > 5 else 12
     a, b = costs(base, False), costs(other, False)

@@ -16,10 +16,22 @@
  * machine, compiler and floating-point mode (no libm, no FMA contraction,
  * no x87 excess precision):
  *
- *   hash     FNV-1a 64 over route, one 0 byte, address; then MurmurHash3's
- *            fmix64 finaliser, because FNV-1a alone mixes the last bytes
- *            (the ones that differ between neighbouring addresses) into
- *            the high bits poorly.  Byte at a time: no endianness.
+ *   hash     in two halves, so a request hashes its address once and a
+ *            member's route half can be kept while its route stays:
+ *              route half    R = bytes(ROUTE_SEED, route)
+ *              address half  A = bytes(ADDR_SEED, address); two seeds,
+ *                            so a route and an address of the same text
+ *                            hash apart
+ *              draw          mix13(R ^ A)
+ *            bytes(seed, s): h = seed ^ length, then for each 8 bytes of
+ *            s, read as a little-endian number (the last group padded
+ *            with 0 bytes), h = mix13(h ^ group).  mix13 is SplitMix64's
+ *            finaliser (Stafford's Mix13), a bijection whose every input
+ *            bit flips every output bit with probability about 1/2, so
+ *            neighbouring addresses (which differ in their last bytes)
+ *            draw unrelated numbers, and so do the members for one
+ *            address.  The bytes are composed into numbers by shifts: the
+ *            same value on every byte order.
  *   -ln(u)   as -log2(u) (the same order: a constant factor ln 2) in
  *            fixed point with 32 fraction bits, u = (hash | 1) / 2^64, by
  *            the bit-by-bit squaring method.  Absolute error < 2^-29,
@@ -36,38 +48,81 @@
 #error "rendezvous.c: weights are compared as 32-bit values"
 #endif
 
-#define FNV_OFFSET 0xcbf29ce484222325u
-#define FNV_PRIME 0x100000001b3u
+/* 2^64 / the golden ratio, and xxHash's second 64-bit prime: any two
+ * odd constants unlike each other would do; these are the contract. */
+#define ROUTE_SEED 0x9e3779b97f4a7c15u
+#define ADDR_SEED 0xc2b2ae3d27d4eb4fu
 
-static uint64_t fnv1a(uint64_t h, const char *p, size_t len)
+/* 8 bytes as a little-endian number, whatever the machine's order (gcc
+ * and clang make one load of it where the order is little-endian). */
+static inline uint64_t le64(const unsigned char *p)
 {
-    const unsigned char *s = (const unsigned char *)p;
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        h ^= s[i];
-        h *= FNV_PRIME;
-    }
-    return h;
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+           (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+           (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
 }
 
-static uint64_t fmix64(uint64_t k)
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline uint64_t
+bytes_hash(uint64_t seed, const char *p, size_t len)
 {
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdu;
-    k ^= k >> 33;
-    k *= 0xc4ceb9fe1a85ec53u;
-    k ^= k >> 33;
-    return k;
+    const unsigned char *s = (const unsigned char *)p;
+    uint64_t h = seed ^ (uint64_t)len, last = 0;
+    size_t i = 0, k;
+
+    for (; i + 8 <= len; i += 8)
+        h = gwe_rendezvous_mix(h ^ le64(s + i));
+    if (i == len)
+        return h;
+    if (len >= 8) /* the last group from the last 8 bytes, read once */
+        last = le64(s + len - 8) >> (8 * (8 - (len - i)));
+    else
+        for (k = 0; k < len; k++)
+            last |= (uint64_t)s[k] << (8 * k);
+    return gwe_rendezvous_mix(h ^ last);
+}
+
+uint64_t gwe_rendezvous_route_hash(const char *route, size_t route_len)
+{
+    return bytes_hash(ROUTE_SEED, route, route_len);
+}
+
+uint64_t gwe_rendezvous_addr_hash(const char *addr, size_t addr_len)
+{
+    return bytes_hash(ADDR_SEED, addr, addr_len);
 }
 
 uint64_t gwe_rendezvous_hash(const char *route, size_t route_len,
                              const char *addr, size_t addr_len)
 {
-    uint64_t h = fnv1a(FNV_OFFSET, route, route_len);
+    return gwe_rendezvous_mix(gwe_rendezvous_route_hash(route, route_len) ^
+                              gwe_rendezvous_addr_hash(addr, addr_len));
+}
 
-    h *= FNV_PRIME; /* the 0 byte between route and address: h ^= 0 */
-    return fmix64(fnv1a(h, addr, addr_len));
+/*
+ * The key is valid while the field's first nwords words are the ones it
+ * saw: those words hold the whole string and its NUL (or the whole field
+ * when the string fills it), so equal words mean an equal string, and
+ * any change, of length or of a byte, is a miss.  Bytes after the NUL in
+ * the last word count too: a change there only costs a rehash.
+ */
+uint64_t gwe_rendezvous_key_load(gwe_rendezvous_key *k, const char *field,
+                                 size_t size)
+{
+    size_t n;
+
+    if (size > 8 * GWE_RENDEZVOUS_KEY_WORDS)
+        size = 8 * GWE_RENDEZVOUS_KEY_WORDS;
+    size -= size % 8;
+    for (n = 0; n < size && field[n]; n++)
+        ;
+    k->len = n;
+    k->nwords = (unsigned)(n < size ? n / 8 + 1 : size / 8);
+    memcpy(k->words, field, 8 * (size_t)k->nwords);
+    k->hash = gwe_rendezvous_route_hash(field, n);
+    return k->hash;
 }
 
 /*
@@ -125,12 +180,9 @@ gwe_rendezvous_score gwe_rendezvous_score_of(const char *route,
                                              const char *addr, size_t addr_len,
                                              unsigned weight)
 {
-    gwe_rendezvous_score sc;
-
-    sc.hash = gwe_rendezvous_hash(route, route_len, addr, addr_len) | 1;
-    sc.draw = 0;
-    sc.weight = weight;
-    return sc;
+    return gwe_rendezvous_score_hashed(
+        gwe_rendezvous_route_hash(route, route_len),
+        gwe_rendezvous_addr_hash(addr, addr_len), weight);
 }
 
 uint64_t gwe_rendezvous_draw(gwe_rendezvous_score *s)
@@ -156,8 +208,8 @@ static int near_tie(uint64_t x, uint64_t y)
     return top < 25 || (d >> (top - 25)) == 0;
 }
 
-int gwe_rendezvous_beats(gwe_rendezvous_score *a, const gwe_slice *ra,
-                         gwe_rendezvous_score *b, const gwe_slice *rb)
+int gwe_rendezvous_beats_exact(gwe_rendezvous_score *a, const gwe_slice *ra,
+                               gwe_rendezvous_score *b, const gwe_slice *rb)
 {
     uint64_t da, db;
 
@@ -185,17 +237,19 @@ int gwe_rendezvous_pick(const char *addr, size_t addr_len,
     gwe_rendezvous_score best_sc = {0, 0, 0};
     int best = -1;
     size_t i;
+    uint64_t a;
 
     if (routes == NULL || (addr == NULL && addr_len > 0))
         return -1;
+    a = gwe_rendezvous_addr_hash(addr, addr_len);
     for (i = 0; i < n; i++) {
         unsigned w = weights ? weights[i] : 1;
         gwe_rendezvous_score sc;
 
         if (w == 0 || (usable && !usable[i]))
             continue;
-        sc = gwe_rendezvous_score_of(routes[i].ptr, routes[i].len, addr,
-                                     addr_len, w);
+        sc = gwe_rendezvous_score_hashed(
+            gwe_rendezvous_route_hash(routes[i].ptr, routes[i].len), a, w);
         /* the first eligible member, or one that beats the best so far:
          * an equal score keeps the lower index */
         if (best < 0 ||

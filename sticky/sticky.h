@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct gwe_slice {
     const char *ptr;
@@ -410,11 +411,12 @@ long gwe_status_line_end(const char *data, size_t len, int first);
  * all have the empty one) draw the same u, so the caller keys them by
  * something of their own.
  *
- * Deterministic across processes, restarts and machines: no seed, no
- * pointer values, bytes hashed one by one, integer arithmetic only (-ln
+ * Deterministic across processes, restarts and machines: no random seed, no
+ * pointer values, bytes composed by shifts, integer arithmetic only (-ln
  * is computed as -log2 in 32.32 fixed point, no libm, no floating point).
- * Cost: one hash of route + address per usable member, and 32 squarings
- * per member only with unequal weights (see gwe_rendezvous_draw).
+ * Cost: one hash of the address, one of each usable member's route and a
+ * mix of the two, and 32 squarings per member only with unequal weights
+ * (see gwe_rendezvous_draw).
  *
  * Returns the index of the member picked, or -1 when no member is usable
  * with a weight > 0.
@@ -424,14 +426,95 @@ int gwe_rendezvous_pick(const char *addr, size_t addr_len,
                         const unsigned char *usable, size_t n);
 
 /*
- * gwe_rendezvous_hash - the 64-bit draw of one member for one address:
- * FNV-1a 64 over the route bytes, one 0 byte and the address bytes, then
- * MurmurHash3's fmix64 finaliser.  (httpd routes hold no NUL, so the 0
- * byte keeps route and address apart.)  Part of the contract: changing it
- * moves every client, so the unit tests pin its values.
+ * gwe_rendezvous_hash - the 64-bit draw of one member for one address, in
+ * two halves so the module hashes the address once per request and keeps
+ * each member's route half while its route stays:
+ *
+ *   gwe_rendezvous_route_hash  bytes(0x9e3779b97f4a7c15, route)
+ *   gwe_rendezvous_addr_hash   bytes(0xc2b2ae3d27d4eb4f, address)
+ *   gwe_rendezvous_mix         SplitMix64's finaliser (Stafford's Mix13);
+ *                              the draw is mix(route half ^ address half)
+ *
+ * bytes(seed, s): h = seed ^ length of s; for each 8 bytes of s as a
+ * little-endian number (the last group padded with 0 bytes),
+ * h = mix(h ^ group).  The two seeds keep a route and an address of the
+ * same text apart.  Part of the contract: changing any of it moves every
+ * client, so the unit tests pin its values.
  */
 uint64_t gwe_rendezvous_hash(const char *route, size_t route_len,
                              const char *addr, size_t addr_len);
+uint64_t gwe_rendezvous_route_hash(const char *route, size_t route_len);
+uint64_t gwe_rendezvous_addr_hash(const char *addr, size_t addr_len);
+
+static inline uint64_t gwe_rendezvous_mix(uint64_t x)
+{
+    x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return x ^ (x >> 31);
+}
+
+/*
+ * gwe_rendezvous_key_of - the route half of a string held in a fixed-size
+ * field that may change under the caller (httpd's shared worker record,
+ * whose route balancer-manager can edit at any time), without hashing it
+ * again while it stays the same.
+ *
+ *   k      the caller's cache for this field; all zero before the first
+ *          call.  Not shared between threads without a lock.
+ *   field  the field: a string ending at its first NUL, or at `size`
+ *   size   the field's size, at least 8; only the first
+ *          8 * GWE_RENDEZVOUS_KEY_WORDS bytes, rounded down to a multiple
+ *          of 8, are read (httpd's route is 64 bytes)
+ *
+ * Returns gwe_rendezvous_route_hash of the string; k->len is its length.
+ * The check that the cache still holds: the field's first words compared
+ * with the copy in k, one 8-byte compare per 8 bytes of the string (a
+ * route of up to 7 bytes: one), so a changed route is never answered with
+ * its old hash.  Reads whole words of the field, never past `size`.
+ */
+#define GWE_RENDEZVOUS_KEY_WORDS 8
+typedef struct gwe_rendezvous_key {
+    uint64_t words[GWE_RENDEZVOUS_KEY_WORDS]; /* the field as last hashed */
+    uint64_t hash;   /* the route half of its string */
+    size_t len;      /* the string's length */
+    unsigned nwords; /* words that hold the string and its NUL; 0: empty */
+} gwe_rendezvous_key;
+
+/* The slow half of gwe_rendezvous_key_of: hash the field's string and
+ * keep a copy of its words. */
+uint64_t gwe_rendezvous_key_load(gwe_rendezvous_key *k, const char *field,
+                                 size_t size);
+
+/* gwe_rendezvous_key_holds - for a key loaded at least once (by
+ * gwe_rendezvous_key_load or gwe_rendezvous_key_of): 1 when it holds the
+ * hash of field's string (the check of gwe_rendezvous_key_of alone), 0
+ * when it must be loaded again. */
+static inline int gwe_rendezvous_key_holds(const gwe_rendezvous_key *k,
+                                           const char *field)
+{
+    uint64_t w;
+    unsigned i;
+
+    /* the first word apart: most routes fit in it */
+    memcpy(&w, field, 8);
+    if (w != k->words[0])
+        return 0;
+    for (i = 1; i < k->nwords; i++) {
+        memcpy(&w, field + 8 * i, 8);
+        if (w != k->words[i])
+            return 0;
+    }
+    return 1;
+}
+
+/* Inline: on the request path the check is all that runs. */
+static inline uint64_t gwe_rendezvous_key_of(gwe_rendezvous_key *k,
+                                             const char *field, size_t size)
+{
+    return k->nwords > 0 && gwe_rendezvous_key_holds(k, field)
+               ? k->hash
+               : gwe_rendezvous_key_load(k, field, size);
+}
 
 /*
  * One member's score for one address, for callers that visit the members
@@ -459,7 +542,9 @@ uint64_t gwe_rendezvous_hash(const char *route, size_t route_len,
  * members with the same route and score the one seen first stays.  A
  * weight of 0 never beats anything and is beaten by any other weight.
  * Exact (96-bit integer products), so the order is total and the same on
- * every machine.
+ * every machine.  gwe_rendezvous_beats_exact gives the same answers; the
+ * inline gwe_rendezvous_beats only answers the common case (equal
+ * weights, hashes far apart: gwe_rendezvous_far) without a call.
  */
 typedef struct gwe_rendezvous_score {
     uint64_t draw;
@@ -471,9 +556,49 @@ gwe_rendezvous_score gwe_rendezvous_score_of(const char *route,
                                              size_t route_len,
                                              const char *addr, size_t addr_len,
                                              unsigned weight);
+
+/* gwe_rendezvous_score_of from the two halves of the hash. */
+static inline gwe_rendezvous_score
+gwe_rendezvous_score_hashed(uint64_t route_hash, uint64_t addr_hash,
+                            unsigned weight)
+{
+    gwe_rendezvous_score sc;
+
+    sc.hash = gwe_rendezvous_mix(route_hash ^ addr_hash) | 1;
+    sc.draw = 0;
+    sc.weight = weight;
+    return sc;
+}
 uint64_t gwe_rendezvous_draw(gwe_rendezvous_score *s);
-int gwe_rendezvous_beats(gwe_rendezvous_score *a, const gwe_slice *ra,
-                         gwe_rendezvous_score *b, const gwe_slice *rb);
+int gwe_rendezvous_beats_exact(gwe_rendezvous_score *a, const gwe_slice *ra,
+                               gwe_rendezvous_score *b, const gwe_slice *rb);
+
+/*
+ * gwe_rendezvous_far - 1 when two members of equal weight whose hashes are
+ * a and b (both nonzero) are ordered by their hashes alone: the higher
+ * hash is the lower draw, hence the winner.  True when they differ by more
+ * than 2^-25 relatively (the draws' rounding is far smaller), a subset of
+ * the pairs gwe_rendezvous_beats_exact itself decides by the hashes; 0
+ * leaves the pair to it.
+ */
+static inline int gwe_rendezvous_far(uint64_t a, uint64_t b)
+{
+    uint64_t hi = a > b ? a : b, d = a > b ? a - b : b - a;
+
+    return (hi >> 25) != 0 && d > (hi >> 25);
+}
+
+/* Inline for the common case, equal weights and far hashes. */
+static inline int gwe_rendezvous_beats(gwe_rendezvous_score *a,
+                                       const gwe_slice *ra,
+                                       gwe_rendezvous_score *b,
+                                       const gwe_slice *rb)
+{
+    if (a->weight == b->weight && a->weight != 0 && a->hash != 0 &&
+        b->hash != 0 && gwe_rendezvous_far(a->hash, b->hash))
+        return a->hash > b->hash;
+    return gwe_rendezvous_beats_exact(a, ra, b, rb);
+}
 
 /* ------------------------------------------------------------------------ */
 /* The signed route cookie value (issue 13)                                  */

@@ -18,7 +18,11 @@
  *   - with weights 0..4, no member clearly beats the winner by a reference
  *     built on gwe_rendezvous_hash alone: j beats i when
  *     u_j^w_i > u_i^w_j (w_j / -ln u_j > w_i / -ln u_i, without a log),
- *     "clearly" meaning by more than the fixed-point log's error.
+ *     "clearly" meaning by more than the fixed-point log's error;
+ *   - each route in a 64-byte field after the route of the member before
+ *     (its bytes left after the NUL, as httpd's shared memory keeps
+ *     them): gwe_rendezvous_key_of always answers the hash of the string
+ *     the field holds now, never the one before.
  */
 #include <limits.h>
 #include "fuzz.h"
@@ -68,6 +72,29 @@ static void check_reference(const gwe_slice *addr, const gwe_slice *routes,
         uj = draw(&routes[j], addr);
         FUZZ_ASSERT(power(uj, weights[r]) <=
                     power(ur, weights[j]) * (1 + 1e-7));
+    }
+}
+
+/* One field, one key, the routes written into it one after the other. */
+static void check_keys(const gwe_slice *routes, size_t n)
+{
+    char field[64];
+    gwe_rendezvous_key k;
+    size_t i, len;
+
+    memset(field, 0x5a, sizeof field);
+    memset(&k, 0, sizeof k);
+    for (i = 0; i < n; i++) {
+        len = routes[i].len < sizeof field ? routes[i].len : sizeof field;
+        if (len > 0)
+            memcpy(field, routes[i].ptr, len);
+        if (len < sizeof field)
+            field[len] = '\0';
+        for (len = 0; len < sizeof field && field[len]; len++)
+            ;
+        FUZZ_ASSERT(gwe_rendezvous_key_of(&k, field, sizeof field) ==
+                        gwe_rendezvous_route_hash(field, len) &&
+                    k.len == len);
     }
 }
 
@@ -144,6 +171,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_ASSERT(pick(&addr, routes, w2, u2, n) == r);
         }
     }
+    check_keys(routes, n);
     fuzz_free(&in);
     return 0;
 }

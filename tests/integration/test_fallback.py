@@ -11,8 +11,9 @@ scenario); routes GWE_Frontend_1 ... are the ones sticky/'s unit tables pin.
 The large-sample figures (10,000 addresses: moved fractions, load shares,
 another instance with the members in another order and at other URLs,
 the three MPMs side by side) run once, in the MPM run of LARGE_MPM; every
-MPM run checks 1,000 addresses against a reordered instance and the pinned
-picks of tests/unit/test_rendezvous.c.  What was measured goes to
+MPM run checks 1,000 addresses against a reordered instance, the load
+shares over 10,000 (a bound over fewer would be left to chance) and the
+pinned picks of tests/unit/test_rendezvous.c.  What was measured goes to
 build/results/fallback-figures.txt.
 """
 import http.client
@@ -84,13 +85,13 @@ class Members:
 
 
 def balancer(members, name, spec, extra="GWELBFallback client-ip",
-             cookie=True):
+             cookie=True, routes=ROUTES):
     """A balancer of `members`; spec: [(member index, BalancerMember
-    parameters)], in the order written."""
+    parameters)], in the order written; member i has route routes[i]."""
     lines = ['<Proxy "balancer://%s">' % name]
     for i, params in spec:
         lines.append('    BalancerMember "%s" route=%s %s'
-                     % (members.url(i), ROUTES[i], params))
+                     % (members.url(i), routes[i], params))
     if cookie:
         lines.append("    GWELBRouteCookie ROUTEID path=/%s/" % name)
     lines += ["    " + x for x in extra.splitlines() if x.strip()]
@@ -102,6 +103,11 @@ def balancer(members, name, spec, extra="GWELBFallback client-ip",
 def plain(indexes, params=""):
     return [(i, params) for i in indexes]
 
+
+# The routes test_edited_route_is_hashed_anew gives m2: the same length
+# differing in the second 8 bytes, then a short one in the first 8 (the
+# longer route's bytes stay after its end in httpd's shared memory).
+REROUTES = {"reroute_same_length": "GWE_Frontend_9", "reroute_short": "F2"}
 
 # Instance A: every balancer the tests need, over members m1 ... m5.
 BALANCERS_A = {
@@ -122,6 +128,10 @@ BALANCERS_A = {
     # the lowest lbset with a usable member: m1, m2
     "lbset": [(0, "lbset=0"), (1, "lbset=0"), (2, "lbset=1"),
               (3, "lbset=1")],
+    # what a fallback pick counts: m3 drained and m4 (lbset 1) are never
+    # offered by the walk
+    "credit": [(0, "lbset=0"), (1, "lbset=0"), (2, "lbset=0 status=+N"),
+               (3, "lbset=1")],
     # m1, m2 of lbset 0 disabled: lbset 1 takes over
     "lbset_up": [(0, "lbset=0 status=+D"), (1, "lbset=0 status=+D"),
                  (2, "lbset=1"), (3, "lbset=1")],
@@ -136,6 +146,12 @@ def config_a(members):
 ProxyPass "/balancer-manager" "!"
 """
     body += balancer(members, "runtime", plain(range(4)))
+    # m2's route edited by balancer-manager, and balancers configured with
+    # the routes it is edited to
+    body += balancer(members, "reroute", plain(range(4)))
+    for name, route in REROUTES.items():
+        body += balancer(members, name, plain(range(4)),
+                         routes=(ROUTES[0], route) + ROUTES[2:])
     for name, spec in BALANCERS_A.items():
         body += balancer(members, name, spec)
     body += balancer(members, "stock", plain(range(4)), extra="")
@@ -439,6 +455,26 @@ def test_lowest_usable_lbset(env):
     assert set(mapping(env, "lbset_up", 500)) == {"m3", "m4"}
 
 
+def test_pick_counts_as_the_lbmethods_own(env):
+    # byrequests' own pick credits each member the walk offers its
+    # loadfactor and debits the one picked their sum; a fallback pick does
+    # the same: the loads (lbstatus) of the members offered still sum to
+    # 0, members never offered (drained, another lbset) keep 0, and every
+    # pick is elected once.
+    manager = BalancerManager(env)
+    url = env_members(env)
+    before = [int(manager.member("credit", url[i])["elected"])
+              for i in range(4)]
+    picks = mapping(env, "credit", 200)
+    assert set(picks) == {"m1", "m2"}
+    rows = [manager.member("credit", url[i]) for i in range(4)]
+    load = [int(row["load"]) for row in rows]
+    elected = [int(row["elected"]) - b for row, b in zip(rows, before)]
+    assert load[0] + load[1] == 0 and load[0] != 0, load
+    assert load[2] == load[3] == 0, load
+    assert elected == [picks.count("m1"), picks.count("m2"), 0, 0], elected
+
+
 def test_members_without_route_are_keyed_by_their_url(env):
     picks = mapping(env, "unrouted", 1000)
     assert set(picks) == {"m1", "m2", "m3", "m4"}
@@ -513,13 +549,38 @@ def test_balancer_manager_changes_apply_at_once(env):
         manager.edit("runtime", url[3], w_lf="1")
 
 
+def test_edited_route_is_hashed_anew(env):
+    # The module keeps each member's route hash while the route stays; a
+    # route edited by balancer-manager maps at once as a balancer
+    # configured with the new route does, and editing it back brings back
+    # the first mapping.
+    manager = BalancerManager(env)
+    m2 = env_members(env)[1]
+    n = 2000
+    first = mapping(env, "reroute", n)
+    try:
+        for name, route in REROUTES.items():
+            manager.edit("reroute", m2, w_wr=route)
+            assert manager.member("reroute", m2)["route"] == route
+            got = mapping(env, "reroute", n)
+            assert got != first, route
+            assert got == mapping(env, name, n), route
+        manager.edit("reroute", m2, w_wr=ROUTES[1])
+        assert mapping(env, "reroute", n) == first
+    finally:
+        manager.edit("reroute", m2, w_wr=ROUTES[1])
+
+
 @pytest.mark.parametrize("balancer_name", ["four", "weighted", "weighted2"])
 def test_load_follows_loadfactor(env, base, balancer_name):
     spec = BALANCERS_A[balancer_name]
     weights = [int(re.search(r"loadfactor=(\d+)", p).group(1))
                if "loadfactor" in p else 1 for _, p in spec]
-    picks = base if balancer_name == "four" else \
-        mapping(env, balancer_name, len(base))
+    # 10,000 addresses in every MPM run: the bound is issue 14's for a
+    # sample that large; over 1,000 the standard deviation of a 1/8 share
+    # is 8% of it, and the bound would be left to chance
+    picks = base if balancer_name == "four" and len(base) == N_LARGE else \
+        mapping(env, balancer_name, N_LARGE)
     got = shares(picks, ["m%d" % (i + 1) for i, _ in spec])
     want = {"m%d" % (i + 1): w / sum(weights)
             for (i, _), w in zip(spec, weights)}
