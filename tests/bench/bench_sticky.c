@@ -58,7 +58,9 @@ static const gwe_slice members[] = {
     {"GWE_Backend_2", 13},
 };
 static const gwe_slice params[] = {{"alias", 5}};
-static const gwe_sticky_conf conf = {params, 1, {"ROUTEID", 7}, '.'};
+/* the unsigned cookie: no verify conf, no clock, legacy rules unused */
+static const gwe_sticky_conf conf = {params, 1, {"ROUTEID", 7}, '.', NULL, 0,
+                                     0};
 
 /* Appends s to buf at *n. */
 static void add(char *buf, size_t *n, const char *s)
