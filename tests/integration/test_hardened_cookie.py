@@ -201,12 +201,13 @@ def test_one_connection_judges_every_value_it_sends(env):
             if seen[-1] == "valid":
                 assert r.member == "b"
         assert seen == ["valid", "forged", "valid", "forged", "valid"]
-        # 598 s after its refresh: valid for maxidle=600 now, expired in 3 s
+        # 597 s after its refresh: valid for maxidle=600 for 3 s more,
+        # expired after 4 s (the connection's KeepAliveTimeout is 5 s)
         aging = "SIG=" + signed.build(key, "SIG", "balancer://sig", "R_B",
-                                      int(time.time()) - 598)
+                                      int(time.time()) - 597)
         r = conn.request("/sig/x", cookies=[aging])
         assert status(env, r) == "valid" and r.member == "b"
-        time.sleep(3)
+        time.sleep(4)
         r = conn.request("/sig/x", cookies=[aging])
         assert status(env, r) == "expired"
         assert route_cookie(r, "SIG").startswith("SIG=g1")
