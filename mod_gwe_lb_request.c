@@ -117,10 +117,11 @@ static void gwelb_extract(request_rec *r, const gwelb_balancer_conf *bc,
     gwe_sticky_result *res = &rq->res;
     gwe_sticky_conf sc;
     gwe_verify_conf vc;
-    const char *url = gwelb_request_url(r);
+    /* only a parameter balancer reads the URL */
+    const char *url = bc->nparams > 0 ? gwelb_request_url(r) : "";
     int i, n = b->workers->nelts;
 
-    size_t url_len = strlen(url);
+    size_t url_len = bc->nparams > 0 ? strlen(url) : 0;
 
     if (bc->cookie_name)
         ncookies = gwelb_cookie_lines(r, &cookies, 8);
