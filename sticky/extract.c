@@ -6,6 +6,8 @@
  */
 #include "sticky.h"
 
+#include <string.h>
+
 /* What the values are matched against: the live member routes, and how
  * many decoded bytes at the end of a value can matter (the separator and
  * the longest route). */
@@ -40,8 +42,16 @@ static int resolve(const gwe_slice *raw, const members *m)
     char tail[GWE_ROUTE_MAX + 1];
     size_t tlen;
 
-    if (m->n == 0 ||
-        gwe_pct_decode_tail(raw->ptr, raw->len, tail, m->tail, &tlen) < 0)
+    if (m->n == 0)
+        return -1;
+    /* without a '%' a value is its own decoding (the common case: routes
+     * are plain words), so its tail is matched where it stands */
+    if (raw->len == 0 || !memchr(raw->ptr, '%', raw->len)) {
+        tlen = raw->len < m->tail ? raw->len : m->tail;
+        return gwe_route_match(raw->ptr + raw->len - tlen, tlen, m->sep,
+                               m->routes, m->n);
+    }
+    if (gwe_pct_decode_tail(raw->ptr, raw->len, tail, m->tail, &tlen) < 0)
         return -1;
     return gwe_route_match(tail, tlen, m->sep, m->routes, m->n);
 }
