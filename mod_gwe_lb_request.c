@@ -506,7 +506,13 @@ proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r)
  */
 static void gwelb_settle(request_rec *r, gwelb_request *rq)
 {
-    int overridden = apr_table_get(r->notes, "proxy-error-override") != NULL;
+    int overridden;
+
+    /* no cookie to move, no error to undo: most responses, spared the
+     * notes look-up */
+    if (!rq->cookie && !ap_is_HTTP_ERROR(r->status))
+        return;
+    overridden = apr_table_get(r->notes, "proxy-error-override") != NULL;
 
     if (overridden && rq->cookie) {
         gwelb_drop_cookie(r, r->headers_out, rq->cookie);
