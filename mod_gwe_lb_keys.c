@@ -142,27 +142,34 @@ static int gwelb_scope_is(const gwelb_keys *k, const gwe_slice *scope,
     return at == k->scope_len;
 }
 
-/* The context of key i derived for another scope than k's own: made for
- * this one MAC (a balancer whose keys were loaded before its name was
- * known costs this). */
+/* An HMAC-SHA256 context keyed with key[0..len), or NULL. */
+static EVP_MAC_CTX *gwelb_keyed(EVP_MAC *hmac, const unsigned char *key,
+                                size_t len)
+{
+    char digest_name[] = "SHA256";
+    OSSL_PARAM params[2];
+    EVP_MAC_CTX *c = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 digest_name, 0);
+    params[1] = OSSL_PARAM_construct_end();
+    if (c && !EVP_MAC_init(c, key, len, params)) {
+        EVP_MAC_CTX_free(c);
+        c = NULL;
+    }
+    return c;
+}
+
+/* The context of key i derived for a scope: k's own scope at start-up
+ * (gwelb_scope_keys), another one for a single MAC. */
 static EVP_MAC_CTX *gwelb_derive(const gwelb_keys *k, int i,
                                  const gwe_slice *scope, size_t nscope)
 {
     unsigned char d[32];
-    char digest_name[] = "SHA256";
-    OSSL_PARAM params[2];
-    EVP_MAC_CTX *c;
+    EVP_MAC_CTX *c = NULL;
 
-    if (gwelb_mac((void *)k, i, NULL, 0, scope, nscope, d) || !k->hmac ||
-        !(c = EVP_MAC_CTX_new(k->hmac)))
-        return NULL;
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                 digest_name, 0);
-    params[1] = OSSL_PARAM_construct_end();
-    if (!EVP_MAC_init(c, d, sizeof d, params)) {
-        EVP_MAC_CTX_free(c);
-        c = NULL;
-    }
+    if (!gwelb_mac((void *)k, i, NULL, 0, scope, nscope, d))
+        c = gwelb_keyed(k->hmac, d, sizeof d);
     OPENSSL_cleanse(d, sizeof d);
     return c;
 }
@@ -484,19 +491,14 @@ const char *gwelb_keys_load(apr_pool_t *p, apr_pool_t *ptemp,
                             gwelb_balancer_conf *bc, const proxy_balancer *b)
 {
     gwelb_keys *k = apr_pcalloc(p, sizeof(*k));
-    EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    char digest_name[] = "SHA256";
-    OSSL_PARAM params[2];
     const char *err = NULL;
     int i;
 
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                 digest_name, 0);
-    params[1] = OSSL_PARAM_construct_end();
     k->serial = ++gwelb_keys_serial;
     k->issued = apr_pcalloc(p, GWELB_ISSUED_SLOTS * sizeof(*k->issued));
+    k->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL); /* freed with the keys */
     apr_pool_cleanup_register(p, k, gwelb_keys_free, apr_pool_cleanup_null);
-    if (!hmac)
+    if (!k->hmac)
         return "GWELBCookieKey: OpenSSL's libcrypto offers no HMAC";
     for (i = 0; i < bc->nkeys && !err; i++) {
         apr_size_t len = 0;
@@ -507,8 +509,7 @@ const char *gwelb_keys_load(apr_pool_t *p, apr_pool_t *ptemp,
 
         if (!key)
             break;
-        k->mac[i] = EVP_MAC_CTX_new(hmac);
-        if (!k->mac[i] || !EVP_MAC_init(k->mac[i], key, len, params))
+        if (!(k->mac[i] = gwelb_keyed(k->hmac, key, len)))
             err = apr_psprintf(ptemp,
                                "GWELBCookieKey %s: OpenSSL cannot make an "
                                "HMAC-SHA256 key of it",
@@ -522,7 +523,6 @@ const char *gwelb_keys_load(apr_pool_t *p, apr_pool_t *ptemp,
         if (!err)
             gwe_signed_key_id(digest, &k->ids[2 * i]);
     }
-    k->hmac = hmac; /* freed with the keys */
     if (!err && b)
         err = gwelb_scope_keys(p, ptemp, k, bc, b);
     if (!err)
