@@ -94,6 +94,20 @@ static GWELB_COLD uint64_t gwelb_member_key_slow(const gwelb_fallback_walk *fw,
     return gwe_rendezvous_route_hash(k.ptr, k.len);
 }
 
+/* The member's route key when it holds the member's route as it is now,
+ * else NULL (a route is hashed again only when its bytes changed). */
+static inline const gwelb_route_key *
+gwelb_ready_key(const gwelb_fallback_walk *fw, const proxy_worker_shared *s)
+{
+    const gwelb_route_key *rk;
+
+    if ((unsigned)s->index >= fw->nkeys ||
+        (rk = &fw->keys[s->index])->s != s ||
+        !gwe_rendezvous_key_holds(&rk->key, s->route))
+        return NULL;
+    return rk;
+}
+
 /*
  * The route half of a member's hash.  A route is hashed again only when
  * its bytes changed (balancer-manager can edit it at any time):
@@ -103,13 +117,9 @@ static GWELB_COLD uint64_t gwelb_member_key_slow(const gwelb_fallback_walk *fw,
 static inline uint64_t gwelb_member_key(const gwelb_fallback_walk *fw,
                                         const proxy_worker_shared *s)
 {
-    gwelb_route_key *rk;
+    const gwelb_route_key *rk = gwelb_ready_key(fw, s);
 
-    if ((unsigned)s->index >= fw->nkeys ||
-        (rk = &fw->keys[s->index])->s != s ||
-        !gwe_rendezvous_key_holds(&rk->key, s->route))
-        return gwelb_member_key_slow(fw, s);
-    return rk->key.hash;
+    return rk ? rk->key.hash : gwelb_member_key_slow(fw, s);
 }
 
 /* The member's loadfactor (httpd keeps it multiplied by 100; only the
@@ -178,12 +188,10 @@ static GWELB_INLINE int gwelb_is_best(proxy_worker *current,
                                       const int credit)
 {
     proxy_worker_shared *s = current->s;
-    gwelb_route_key *rk;
+    const gwelb_route_key *rk = gwelb_ready_key(fw, s);
     uint64_t h, best;
 
-    if ((unsigned)s->index >= fw->nkeys ||
-        (rk = &fw->keys[s->index])->s != s ||
-        !gwe_rendezvous_key_holds(&rk->key, s->route))
+    if (!rk)
         return gwelb_fallback_is_best_slow(current, prev_best, fw);
     h = gwe_rendezvous_mix(rk->key.hash ^ fw->addr_hash) | 1;
     if (prev_best) {
