@@ -257,8 +257,7 @@ void gwelb_status_bump_member(const gwelb_request *rq, const proxy_worker *w,
 void gwelb_status_bump_balancer(const gwelb_request *rq,
                                 gwelb_balancer_counter c);
 /* mod_gwe_lb_fallback.c */
-struct gwelb_request;
-proxy_worker *gwelb_fallback_member(const struct gwelb_request *rq,
+proxy_worker *gwelb_fallback_member(const gwelb_request *rq,
                                     const proxy_balancer_method *inner,
                                     request_rec *r);
 
