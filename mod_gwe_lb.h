@@ -151,7 +151,8 @@ typedef struct gwelb_request {
     gwelb_pick picked;  /* how `served` was chosen */
     int attempts;       /* finder calls so far (retry loop) */
     int env_written;    /* gwelb_set_env ran for this request */
-    const char *cookie; /* the Set-Cookie line put in headers_out */
+    const char *cookie; /* this attempt's Set-Cookie line */
+    int cookie_placed;  /* `cookie` is in headers_out or err_headers_out */
     request_rec *r;     /* for the tunnel filter, which has none */
     int tunnel_filter;  /* the wstunnel cookie filter is in place */
     int tunnel_seen;    /* it has seen the member's first bytes */

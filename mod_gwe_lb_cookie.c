@@ -245,50 +245,62 @@ static void gwelb_add_tunnel_filter(request_rec *r, gwelb_request *rq)
                               apr_pool_cleanup_null);
 }
 
+/* A member that may answer with a 101: mod_proxy_http sends that status
+ * line and r->headers_out straight to the connection
+ * (ap_send_interim_response), and mod_proxy_wstunnel copies the member's
+ * bytes, neither passing the request's output filters. */
+static int gwelb_may_tunnel(request_rec *r, const proxy_worker *w)
+{
+    return w &&
+           ((w->s->scheme[0] == 'w' && w->s->scheme[1] == 's') ||
+            w->s->upgrade[0]) &&
+           apr_table_get(r->headers_in, "Upgrade");
+}
+
 /*
- * The cookie goes into r->headers_out when the member is chosen, before it
- * is contacted (README 4.5, 7.4):
- *  - mod_proxy_http and mod_proxy_ajp keep Set-Cookie lines already in
- *    r->headers_out when they read the member's headers, so the member's
- *    response, and a WebSocket 101 (sent without passing the output
- *    filters), carries it;
- *  - mod_headers' output filter then sees it like the member's cookies;
- *  - the no-cache variable keeps mod_cache from storing it for others;
- *  - an error page httpd makes itself (no member answered) swaps
- *    r->headers_out away, so no cookie goes out without a member.
- * A retry replaces the cookie of the attempt before.
+ * The cookie of the member chosen for this attempt (README 4.5, 7.4).  It
+ * goes into r->headers_out in the GWELB_COOKIE filter, with the member's
+ * headers read and before mod_headers' output filter sees them, so
+ * mod_proxy_http has no cookie of ours to tuck away and merge back while
+ * it reads the member's; an error page httpd makes itself (no member
+ * answered) gets none (gwelb_settle).  A request that may become a tunnel
+ * gets it at once, before the member is contacted: mod_proxy_http and
+ * mod_proxy_ajp keep Set-Cookie lines already in r->headers_out, and a 101
+ * bypasses the filter.  The no-cache variable keeps mod_cache from storing
+ * it for others.  A retry replaces the cookie of the attempt before.
  */
 void gwelb_cookie_for_attempt(request_rec *r, gwelb_request *rq)
 {
     proxy_worker *w = rq->served;
     int need;
 
-    if (rq->cookie) {
+    if (rq->cookie_placed)
         gwelb_drop_cookie(r, r->headers_out, rq->cookie);
-        rq->cookie = NULL;
-    }
+    rq->cookie = NULL;
+    rq->cookie_placed = 0;
     need = gwelb_needs_cookie(rq);
     rq->cookie_refresh = need == GWELB_COOKIE_REFRESH;
-    if (need && (rq->cookie = gwelb_cookie_value(r, rq))) {
-        apr_table_addn(r->headers_out, "Set-Cookie", rq->cookie);
-        /* mod_cache's own "do not store" switch; r->no_cache would also
-         * make httpd add an Expires header to the response.  Only its
-         * presence counts, so a main request's first attempt adds it
-         * without looking for an earlier one. */
-        if (rq->attempts == 1 && !r->main)
-            apr_table_addn(r->subprocess_env, "no-cache", "1");
-        else
-            apr_table_setn(r->subprocess_env, "no-cache", "1");
-        if (!rq->cookie_filter) {
-            rq->cookie_filter = 1;
-            ap_add_output_filter_handle(gwelb_cookie_filter_handle, rq, r,
-                                        r->connection);
-        }
+    if (!need || !(rq->cookie = gwelb_cookie_value(r, rq)))
+        return;
+    /* mod_cache's own "do not store" switch; r->no_cache would also make
+     * httpd add an Expires header to the response.  Only its presence
+     * counts, so a main request's first attempt adds it without looking
+     * for an earlier one. */
+    if (rq->attempts == 1 && !r->main)
+        apr_table_addn(r->subprocess_env, "no-cache", "1");
+    else
+        apr_table_setn(r->subprocess_env, "no-cache", "1");
+    if (!rq->cookie_filter) {
+        rq->cookie_filter = 1;
+        ap_add_output_filter_handle(gwelb_cookie_filter_handle, rq, r,
+                                    r->connection);
     }
-    if (rq->cookie && !rq->tunnel_filter && w &&
-        !strncmp(w->s->scheme, "ws", 2) &&
-        apr_table_get(r->headers_in, "Upgrade"))
-        gwelb_add_tunnel_filter(r, rq);
+    if (gwelb_may_tunnel(r, w)) {
+        apr_table_addn(r->headers_out, "Set-Cookie", rq->cookie);
+        rq->cookie_placed = 1;
+        if (!rq->tunnel_filter && !strncmp(w->s->scheme, "ws", 2))
+            gwelb_add_tunnel_filter(r, rq);
+    }
 }
 
 /* ======================================================================== */
@@ -351,11 +363,19 @@ apr_status_t gwelb_cookie_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 
         if (gwelb_member_sets_cookie(r->headers_out, rq, name_len) ||
             gwelb_member_sets_cookie(r->err_headers_out, rq, name_len)) {
-            gwelb_drop_cookie(r, r->headers_out, rq->cookie);
-            gwelb_drop_cookie(r, r->err_headers_out, rq->cookie);
+            if (rq->cookie_placed) {
+                gwelb_drop_cookie(r, r->headers_out, rq->cookie);
+                gwelb_drop_cookie(r, r->err_headers_out, rq->cookie);
+            }
             rq->cookie = NULL;
-        } else if (rq->conf->cookie.nocache == GWE_ON) {
-            gwelb_mark_private(r);
+            rq->cookie_placed = 0;
+        } else {
+            if (!rq->cookie_placed) {
+                apr_table_addn(r->headers_out, "Set-Cookie", rq->cookie);
+                rq->cookie_placed = 1;
+            }
+            if (rq->conf->cookie.nocache == GWE_ON)
+                gwelb_mark_private(r);
         }
     }
     ap_remove_output_filter(f);

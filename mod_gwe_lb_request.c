@@ -515,8 +515,10 @@ static void gwelb_settle(request_rec *r, gwelb_request *rq)
     overridden = apr_table_get(r->notes, "proxy-error-override") != NULL;
 
     if (overridden && rq->cookie) {
-        gwelb_drop_cookie(r, r->headers_out, rq->cookie);
+        if (rq->cookie_placed)
+            gwelb_drop_cookie(r, r->headers_out, rq->cookie);
         apr_table_addn(r->err_headers_out, "Set-Cookie", rq->cookie);
+        rq->cookie_placed = 1;
     } else if (!overridden && !r->sent_bodyct && ap_is_HTTP_ERROR(r->status) &&
                r->status != HTTP_NOT_MODIFIED) {
         rq->served = NULL;
