@@ -16,9 +16,16 @@
 
 APLOG_USE_MODULE(gwe_lb); /* log lines carry the module name */
 
+/* A server's own defaults (dir NULL) get no configuration: a GWELB
+ * directive there is refused, and httpd then has nothing of ours to merge
+ * into a <Proxy> section on every request through it. */
 void *gwelb_create_balancer_conf(apr_pool_t *p, char *dir)
 {
-    gwelb_balancer_conf *bc = apr_pcalloc(p, sizeof(*bc));
+    gwelb_balancer_conf *bc;
+
+    if (!dir)
+        return NULL;
+    bc = apr_pcalloc(p, sizeof(*bc));
 
     bc->nparams = GWELB_UNSET;
     gwe_cookie_attrs_init(&bc->cookie);

@@ -287,7 +287,8 @@ void gwelb_set_env(request_rec *r, gwelb_request *rq, const char *served)
     apr_table_t *e = r->subprocess_env;
     int moved = requested && served && strcmp(requested, served);
     int picked = served && (!requested || moved);
-    int ajp = rq->served && !strncmp(rq->served->s->scheme, "ajp", 3);
+    const char *scheme = rq->served ? rq->served->s->scheme : "";
+    int ajp = scheme[0] == 'a' && scheme[1] == 'j' && scheme[2] == 'p';
     const char *sticky = !requested ? NULL
                          : rq->res.source == GWE_SOURCE_PARAM
                              ? bc->params[rq->res.param].ptr
