@@ -192,7 +192,9 @@ typedef struct gwelb_stats gwelb_stats;
 
 /* ---- shared between the glue's files ------------------------------------ */
 
-extern module AP_MODULE_DECLARE_DATA gwe_lb_module;
+/* the one symbol httpd looks up; the build hides every other one */
+extern module AP_MODULE_DECLARE_DATA __attribute__((visibility("default")))
+gwe_lb_module;
 
 /* Built in check_config (mod_gwe_lb_check.c) and post_config
  * (mod_gwe_lb.c), before children fork; read-only afterwards. */

@@ -490,6 +490,8 @@ cg_run() {
     APACHE_WRAPPER="valgrind --tool=callgrind --collect-atstart=no"
     APACHE_WRAPPER+=" --toggle-collect=ap_run_process_connection"
     APACHE_WRAPPER+=" --vgdb=no --callgrind-out-file=$out"
+    # e.g. BENCH_CG_EXTRA=--dump-instr=yes, for costs per instruction
+    APACHE_WRAPPER+=" ${BENCH_CG_EXTRA:-}"
     APACHE_RUN_AS=www-data
     bench_start_apache "$v"
     APACHE_WRAPPER=""; APACHE_RUN_AS=""
