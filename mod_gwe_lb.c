@@ -284,6 +284,9 @@ static void gwelb_register_hooks(apr_pool_t *p)
                            APR_HOOK_FIRST);
     proxy_hook_post_request(gwelb_post_request, NULL, before_balancer,
                             APR_HOOK_FIRST);
+    /* before every scheme handler: the variables of the attempt */
+    proxy_hook_scheme_handler(gwelb_scheme_env, NULL, NULL,
+                              APR_HOOK_REALLY_FIRST);
     ap_hook_check_config(gwelb_check_config, after_proxy, NULL,
                          APR_HOOK_MIDDLE);
     ap_hook_post_config(gwelb_post_config, after_proxy, NULL, APR_HOOK_MIDDLE);

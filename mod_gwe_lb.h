@@ -151,6 +151,8 @@ typedef struct gwelb_request {
     gwelb_pick picked;  /* how `served` was chosen */
     int attempts;       /* finder calls so far (retry loop) */
     int env_written;    /* gwelb_set_env ran for this request */
+    int env_due;        /* this attempt's variables are still to be set
+                           (gwelb_scheme_env) */
     const char *cookie; /* this attempt's Set-Cookie line */
     int cookie_placed;  /* `cookie` is in headers_out or err_headers_out */
     request_rec *r;     /* for the tunnel filter, which has none */
@@ -228,6 +230,9 @@ proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r);
 int gwelb_post_request(proxy_worker *worker, proxy_balancer *balancer,
                        request_rec *r, proxy_server_conf *conf);
 void gwelb_set_env(request_rec *r, gwelb_request *rq, const char *served);
+int gwelb_scheme_env(request_rec *r, proxy_worker *worker,
+                     proxy_server_conf *conf, char *url, const char *proxyhost,
+                     apr_port_t proxyport);
 size_t gwelb_cookie_lines(request_rec *r, gwe_slice **lines, size_t cap);
 
 /* mod_gwe_lb_keys.c */

@@ -315,6 +315,28 @@ void gwelb_set_env(request_rec *r, gwelb_request *rq, const char *served)
         gwelb_env(r->notes, "session-route", ajp ? requested : NULL, fresh);
     }
     rq->env_written = 1;
+    rq->env_due = 0;
+}
+
+/*
+ * The first scheme handler of every attempt, which always declines: the
+ * variables of the member the finder chose are set here, before the
+ * member is contacted and after mod_proxy_balancer set BALANCER_NAME,
+ * BALANCER_WORKER_NAME and BALANCER_WORKER_ROUTE.  apr_table_setn compares
+ * every key with the same first four bytes as the one it sets, so
+ * BALANCER_SESSION_* and BALANCER_ROUTE_CHANGED added before those three
+ * would cost them a strcasecmp each.
+ */
+int gwelb_scheme_env(request_rec *r, proxy_worker *worker,
+                     proxy_server_conf *conf, char *url, const char *proxyhost,
+                     apr_port_t proxyport)
+{
+    gwelb_request *rq =
+        ap_get_module_config(r->request_config, &gwe_lb_module);
+
+    if (rq && rq->env_due)
+        gwelb_set_env(r, rq, rq->served_route);
+    return DECLINED;
 }
 
 static void gwelb_log_decision(request_rec *r, const gwelb_request *rq,
@@ -486,7 +508,7 @@ proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r)
         rq->served_route = rq->served_copy;
     }
     rq->attempts++;
-    gwelb_set_env(r, rq, rq->served_route);
+    rq->env_due = 1; /* gwelb_scheme_env, or post_request without one */
     gwelb_log_decision(r, rq, chosen,
                        !chosen ? " (unusable; GWELBStickyForce: 503)"
                        : rq->picked == GWELB_PICK_FALLBACK
@@ -540,6 +562,9 @@ int gwelb_post_request(proxy_worker *worker, proxy_balancer *balancer,
 
     if (!rq)
         return DECLINED;
+    /* no scheme handler ran after the last finder call (no member) */
+    if (rq->env_due)
+        gwelb_set_env(r, rq, rq->served_route);
     /* once headers went out, the member's response went out as it was */
     if (rq->served && !r->sent_bodyct)
         gwelb_settle(r, rq);
