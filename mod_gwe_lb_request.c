@@ -205,10 +205,12 @@ static int gwelb_usable(proxy_worker *w, request_rec *r)
 /*
  * The usable member with this route, as mod_proxy_balancer's sticky path
  * finds it: members before hot standbys; an unusable member hands over to
- * its redirect= route; `depth` stops redirect cycles.
+ * its redirect= route (then *redirected is set, when given); `depth` stops
+ * redirect cycles.
  */
 static proxy_worker *gwelb_route_member(proxy_balancer *b, const char *route,
-                                        request_rec *r, int depth)
+                                        request_rec *r, int depth,
+                                        int *redirected)
 {
     proxy_worker **workers = (proxy_worker **)b->workers->elts;
     int standby, i;
@@ -223,9 +225,12 @@ static proxy_worker *gwelb_route_member(proxy_balancer *b, const char *route,
                 return w;
             if (*w->s->redirect && depth < b->workers->nelts) {
                 proxy_worker *rw =
-                    gwelb_route_member(b, w->s->redirect, r, depth + 1);
-                if (rw)
+                    gwelb_route_member(b, w->s->redirect, r, depth + 1, NULL);
+                if (rw) {
+                    if (redirected)
+                        *redirected = 1;
                     return rw;
+                }
             }
         }
     }
@@ -285,7 +290,8 @@ void gwelb_set_env(request_rec *r, gwelb_request *rq, const char *served)
     const gwelb_balancer_conf *bc = rq->conf;
     const char *requested = rq->requested;
     apr_table_t *e = r->subprocess_env;
-    int moved = requested && served && strcmp(requested, served);
+    int moved = requested && served && requested != served &&
+                strcmp(requested, served);
     int picked = served && (!requested || moved);
     const char *scheme = rq->served ? rq->served->s->scheme : "";
     int ajp = scheme[0] == 'a' && scheme[1] == 'j' && scheme[2] == 'p';
@@ -426,7 +432,7 @@ int gwelb_pre_request(proxy_worker **worker, proxy_balancer **balancer,
      * out the balancer's timeout= for a member that cannot come
      * (README 7.5). */
     if (rq->requested && gwelb_force(bc, b) &&
-        !gwelb_route_member(b, rq->requested, r, 0)) {
+        !gwelb_route_member(b, rq->requested, r, 0, NULL)) {
         rq->served = NULL;
         rq->served_route = NULL;
         gwelb_set_env(r, rq, NULL);
@@ -461,7 +467,7 @@ proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r)
     const gwelb_balancer_conf *bc;
     gwelb_route_keys *keys;
     proxy_worker *chosen = NULL;
-    int by_route = 0;
+    int by_route = 0, redirected = 0;
 
     if (!inner || inner->finder == gwelb_find_member)
         return NULL;
@@ -475,9 +481,9 @@ proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r)
         gwelb_extract(r, bc, b, rq);
     rq->picked = GWELB_PICK_NONE;
     if (rq->requested &&
-        (chosen = gwelb_route_member(b, rq->requested, r, 0))) {
+        (chosen = gwelb_route_member(b, rq->requested, r, 0, &redirected))) {
         gwelb_account_pick(b, inner, chosen, r);
-        by_route = !strcmp(chosen->s->route, rq->requested);
+        by_route = !redirected; /* its route is the requested one */
         rq->picked = rq->res.source == GWE_SOURCE_PARAM ? GWELB_PICK_PARAM
                                                         : GWELB_PICK_COOKIE;
     } else if (!rq->requested || !gwelb_force(bc, b)) {

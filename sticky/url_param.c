@@ -38,11 +38,17 @@ static const char *skip_scheme_authority(const char *p, const char *end)
 
 /* 1 if name holds a byte that ends a parameter token in that part of the
  * URL (then it can never match there), or '=' (which ends the name). */
-static int crosses(const gwe_slice *name, const char *stops)
+static int crosses(const gwe_slice *name, char a, char b, char c, char d)
 {
-    for (; *stops; stops++)
-        if (memchr(name->ptr, *stops, name->len))
+    size_t i;
+
+    /* a name is a few bytes: one pass, no library call per stop byte */
+    for (i = 0; i < name->len; i++) {
+        char x = name->ptr[i];
+
+        if (x == a || x == b || x == c || x == d)
             return 1;
+    }
     return 0;
 }
 
@@ -91,7 +97,7 @@ static const char *first_hit(const char *path, const char *path_end,
          * (in_path_ok) and '=' is not '?'. */
         if (s < path_end) {
             if (in_path_ok < 0)
-                in_path_ok = !crosses(name, ";/?=");
+                in_path_ok = !crosses(name, ';', '/', '?', '=');
             if (!in_path_ok || s == path || s[-1] != ';')
                 continue;
             value->ptr = v;
@@ -100,7 +106,7 @@ static const char *first_hit(const char *path, const char *path_end,
         }
         /* s == path_end is the '?' itself, never a parameter start */
         if (in_query_ok < 0)
-            in_query_ok = !crosses(name, "&;=");
+            in_query_ok = !crosses(name, '&', ';', '=', '=');
         if (!in_query_ok || s == path_end ||
             !(s == path_end + 1 || s[-1] == '&' || s[-1] == ';'))
             continue;
@@ -125,7 +131,8 @@ int gwe_url_param_find(const char *url, size_t len, const gwe_slice *names,
         return -1;
     end = gwe_find(url, url + len, '#');
     path = skip_scheme_authority(url, end);
-    path_end = gwe_find(path, end, '?');
+    /* the path is short next to the query: inline, not memchr */
+    path_end = gwe_find2(path, end, '?', '?');
     for (i = 0; i < n; i++) {
         gwe_slice v;
         const char *s;
