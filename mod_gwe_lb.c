@@ -238,8 +238,7 @@ void gwelb_ensure_wrapped(proxy_balancer *b, request_rec *r,
     proxy_balancer_method *w;
     apr_status_t rv;
 
-    if (b->lbmethod && b->lbmethod->finder == gwelb_find_member &&
-        b->s->wupdated <= b->wupdated)
+    if (gwelb_is_wrapped(b))
         return;
     if ((rv = PROXY_THREAD_LOCK(b)) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,

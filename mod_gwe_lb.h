@@ -147,13 +147,12 @@ typedef struct gwelb_request {
                                  once no member answered */
     const char *served_route; /* its route when chosen (shm may change):
                                  the requested one, or served_copy */
-    char served_copy[PROXY_WORKER_MAX_ROUTE_SIZE];
-    gwelb_pick picked;  /* how `served` was chosen */
-    int attempts;       /* finder calls so far (retry loop) */
-    int env_written;    /* gwelb_set_env ran for this request */
-    int env_due;        /* this attempt's variables are still to be set
-                           (gwelb_scheme_env) */
-    const char *cookie; /* this attempt's Set-Cookie line */
+    gwelb_pick picked;        /* how `served` was chosen */
+    int attempts;             /* finder calls so far (retry loop) */
+    int env_written;          /* gwelb_set_env ran for this request */
+    int env_due;              /* this attempt's variables are still to be set
+                                 (gwelb_scheme_env) */
+    const char *cookie;       /* this attempt's Set-Cookie line */
     int cookie_placed;  /* `cookie` is in headers_out or err_headers_out */
     request_rec *r;     /* for the tunnel filter, which has none */
     int tunnel_filter;  /* the wstunnel cookie filter is in place */
@@ -162,7 +161,16 @@ typedef struct gwelb_request {
     int stripped;       /* indirect=on removed the route cookie */
     int cookie_refresh; /* `cookie` only refreshes a valid route
                            cookie: counted Refreshed, not Issued */
+    /* GWELB_REQUEST_ZEROED: the fields above start zeroed; the copies
+     * below are written before they are read.  The members' routes as
+     * they were when read, whatever balancer-manager does to the shared
+     * memory meanwhile: */
+    char served_copy[PROXY_WORKER_MAX_ROUTE_SIZE + 1];
+    char cookie_copy[PROXY_WORKER_MAX_ROUTE_SIZE + 1];    /* cookie_route */
+    char requested_copy[PROXY_WORKER_MAX_ROUTE_SIZE + 1]; /* requested */
 } gwelb_request;
+
+#define GWELB_REQUEST_ZEROED offsetof(gwelb_request, served_copy)
 
 /* The server-status counters (README 7.13), in their ?auto order.  Per
  * member: requests it served by how it was picked, requests that asked for
@@ -230,6 +238,14 @@ proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r);
 int gwelb_post_request(proxy_worker *worker, proxy_balancer *balancer,
                        request_rec *r, proxy_server_conf *conf);
 void gwelb_set_env(request_rec *r, gwelb_request *rq, const char *served);
+
+/* Our wrapper is on the balancer and no balancer-manager change is
+ * pending: gwelb_ensure_wrapped has nothing to do (every request asks). */
+static inline int gwelb_is_wrapped(const proxy_balancer *b)
+{
+    return b->lbmethod && b->lbmethod->finder == gwelb_find_member &&
+           b->s->wupdated <= b->wupdated;
+}
 int gwelb_scheme_env(request_rec *r, proxy_worker *worker,
                      proxy_server_conf *conf, char *url, const char *proxyhost,
                      apr_port_t proxyport);

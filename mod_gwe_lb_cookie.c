@@ -39,7 +39,8 @@ static int gwelb_needs_cookie(const gwelb_request *rq)
         return 0;
     if (rq->res.source == GWE_SOURCE_PARAM && bc->cookie_from_param == 0)
         return 0;
-    if (!rq->cookie_route || strcmp(rq->cookie_route, rq->served_route))
+    if (!rq->cookie_route || (rq->cookie_route != rq->served_route &&
+                              strcmp(rq->cookie_route, rq->served_route)))
         return GWELB_COOKIE_NEW;
     return rq->res.cookie_refresh ? GWELB_COOKIE_REFRESH : GWELB_COOKIE_NONE;
 }

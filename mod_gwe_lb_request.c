@@ -27,10 +27,11 @@ static gwelb_request *gwelb_request_of(request_rec *r, proxy_balancer *b,
         ap_get_module_config(r->request_config, &gwe_lb_module);
 
     if (!rq) {
-        rq = apr_pcalloc(r->pool, sizeof(*rq));
+        rq = apr_palloc(r->pool, sizeof(*rq));
+        memset(rq, 0, GWELB_REQUEST_ZEROED);
         ap_set_module_config(r->request_config, &gwe_lb_module, rq);
     } else if (rq->balancer != b)
-        memset(rq, 0, sizeof(*rq));
+        memset(rq, 0, GWELB_REQUEST_ZEROED);
     rq->balancer = b;
     rq->conf = bc;
     rq->route_keys = keys;
@@ -103,6 +104,16 @@ static gwe_verified *gwelb_conn_memo(conn_rec *c)
         ap_set_module_config(c->conn_config, &gwe_lb_module, m);
     }
     return m;
+}
+
+/* A member's route into one of the request's buffers, which hold
+ * PROXY_WORKER_MAX_ROUTE_SIZE + 1 bytes (a route is at most the size of
+ * its shared-memory field). */
+static const char *gwelb_route_copy(char *buf, const gwe_slice *route)
+{
+    memcpy(buf, route->ptr, route->len);
+    buf[route->len] = '\0';
+    return buf;
 }
 
 /* Runs sticky/ over the request once (README 4.1-4.3); the retry loop and
@@ -182,14 +193,13 @@ static void gwelb_extract(request_rec *r, const gwelb_balancer_conf *bc,
     rq->cookie_route =
         res->cookie_route < 0
             ? NULL
-            : apr_pstrmemdup(r->pool, routes[res->cookie_route].ptr,
-                             routes[res->cookie_route].len);
+            : gwelb_route_copy(rq->cookie_copy, &routes[res->cookie_route]);
     /* a returning visitor's cookie names the route it requests */
-    rq->requested = res->route < 0 ? NULL
-                    : res->route == res->cookie_route
-                        ? rq->cookie_route
-                        : apr_pstrmemdup(r->pool, routes[res->route].ptr,
-                                         routes[res->route].len);
+    rq->requested =
+        res->route < 0 ? NULL
+        : res->route == res->cookie_route
+            ? rq->cookie_route
+            : gwelb_route_copy(rq->requested_copy, &routes[res->route]);
 }
 
 static int gwelb_usable(proxy_worker *w, request_rec *r)
@@ -419,7 +429,8 @@ int gwelb_pre_request(proxy_worker **worker, proxy_balancer **balancer,
     if (!b || !(bc = gwelb_balancer_conf_keys(b, &keys)))
         return DECLINED;
     rq = gwelb_request_of(r, b, bc, keys);
-    gwelb_ensure_wrapped(b, r, conf);
+    if (!gwelb_is_wrapped(b))
+        gwelb_ensure_wrapped(b, r, conf);
     gwelb_note_stock_sticky(b, r);
     if (!rq->extracted)
         gwelb_extract(r, bc, b, rq);
@@ -507,7 +518,7 @@ proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r)
     else if (by_route)
         rq->served_route = rq->requested;
     else {
-        size_t len = strnlen(chosen->s->route, sizeof(rq->served_copy) - 1);
+        size_t len = strnlen(chosen->s->route, sizeof(chosen->s->route));
 
         memcpy(rq->served_copy, chosen->s->route, len);
         rq->served_copy[len] = '\0';

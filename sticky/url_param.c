@@ -24,14 +24,14 @@ static const char *skip_scheme_authority(const char *p, const char *end)
     for (s = p; s < end; s++) {
         unsigned char c = (unsigned char)*s;
 
-        if (c == ':' && end - s >= 3 && s[1] == '/' && s[2] == '/') {
-            for (s += 3; s < end && *s != '/' && *s != '?'; s++)
-                ;
-            return s;
-        }
-        if (!gwe_is_alpha(c) && !gwe_is_digit(c) && c != '+' && c != '-' &&
-            c != '.' && c != ':')
+        /* letters first: a scheme is nearly all letters */
+        if ((unsigned)((c | 0x20) - 'a') < 26 || (unsigned)(c - '0') < 10 ||
+            c == '+' || c == '-' || c == '.')
+            continue;
+        if (c != ':')
             break;
+        if (end - s >= 3 && s[1] == '/' && s[2] == '/')
+            return gwe_find2(s + 3, end, '/', '?');
     }
     return p;
 }
