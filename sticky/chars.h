@@ -211,9 +211,11 @@ gwe_find_pair_avx2(const char *p, const char *last, char a, size_t off, char b)
 /*
  * The first s in [p, end - off) with s[0] == a and s[off] == b, or end.
  * Name searches call it with the name's first byte and a byte at a fixed
- * distance.  memchr on a is fastest while a is rare; once a search has
- * met 4 false hits (text full of a: hex session ids, or any byte of an
- * alphanumeric value every ~60 bytes), *dense is set and it tests both
+ * distance.  memchr on a finds the pair at once when a is rare; once a
+ * search has met one false hit (text full of a: hex session ids, or any
+ * byte of an alphanumeric value every ~60 bytes, where a call per hit
+ * costs more than the vector loop: bench/README.md), *dense is set and it
+ * tests both
  * bytes 64 positions per step with AVX2 where the CPU has it, else 16 with
  * SSE2 (W. Mula's SIMD substring filter), so no text costs a call per
  * byte.  Callers keep *dense across the calls of one search.  Reads stay
@@ -223,7 +225,6 @@ static inline const char *gwe_find_pair(const char *p, const char *end, char a,
                                         size_t off, char b, int *dense)
 {
     const char *last;
-    unsigned misses = 0;
 
     if (p >= end || (size_t)(end - p) <= off)
         return end;
@@ -236,7 +237,7 @@ static inline const char *gwe_find_pair(const char *p, const char *end, char a,
             return p;
         p++;
         /* without SSE2 the byte loop below is no better than memchr */
-        if (++misses == 4 && GWE_HAVE_SSE2)
+        if (GWE_HAVE_SSE2)
             *dense = 1;
     }
 #ifdef GWE_AVX2

@@ -37,16 +37,21 @@ static const char *skip_scheme_authority(const char *p, const char *end)
 }
 
 /* 1 if name holds a byte that ends a parameter token in that part of the
- * URL (then it can never match there), or '=' (which ends the name). */
-static int crosses(const gwe_slice *name, char a, char b, char c, char d)
+ * URL (then it can never match there), or '=' (which ends the name).
+ * Every such byte is below 64, so the set is one 64-bit mask. */
+#define GWE_BIT(c) (UINT64_C(1) << (c))
+#define GWE_PATH_STOPS                                                        \
+    (GWE_BIT(';') | GWE_BIT('/') | GWE_BIT('?') | GWE_BIT('='))
+#define GWE_QUERY_STOPS (GWE_BIT('&') | GWE_BIT(';') | GWE_BIT('='))
+
+static int crosses(const gwe_slice *name, uint64_t stops)
 {
     size_t i;
 
-    /* a name is a few bytes: one pass, no library call per stop byte */
     for (i = 0; i < name->len; i++) {
-        char x = name->ptr[i];
+        unsigned char x = (unsigned char)name->ptr[i];
 
-        if (x == a || x == b || x == c || x == d)
+        if (x < 64 && (stops >> x) & 1)
             return 1;
     }
     return 0;
@@ -97,7 +102,7 @@ static const char *first_hit(const char *path, const char *path_end,
          * (in_path_ok) and '=' is not '?'. */
         if (s < path_end) {
             if (in_path_ok < 0)
-                in_path_ok = !crosses(name, ';', '/', '?', '=');
+                in_path_ok = !crosses(name, GWE_PATH_STOPS);
             if (!in_path_ok || s == path || s[-1] != ';')
                 continue;
             value->ptr = v;
@@ -106,7 +111,7 @@ static const char *first_hit(const char *path, const char *path_end,
         }
         /* s == path_end is the '?' itself, never a parameter start */
         if (in_query_ok < 0)
-            in_query_ok = !crosses(name, '&', ';', '=', '=');
+            in_query_ok = !crosses(name, GWE_QUERY_STOPS);
         if (!in_query_ok || s == path_end ||
             !(s == path_end + 1 || s[-1] == '&' || s[-1] == ';'))
             continue;
