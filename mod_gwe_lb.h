@@ -271,8 +271,9 @@ void gwelb_bind_stats(const proxy_balancer *b, gwelb_stats *st);
 void gwelb_status_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                               server_rec *main_s);
 void gwelb_status_register_hooks(apr_pool_t *p);
-/* Once per request, from post_request. */
-void gwelb_status_count(const gwelb_request *rq);
+/* Once per request, from post_request.  Never inlined: bench/status-cost.sh
+ * measures what the counters cost as this function's inclusive count. */
+__attribute__((noinline)) void gwelb_status_count(const gwelb_request *rq);
 /* For counts decided elsewhere (the signed route cookie): at most once per
  * request each.  Refreshed needs no call when the refreshing Set-Cookie is
  * rq->cookie with rq->cookie_refresh set. */

@@ -81,9 +81,12 @@ size_t gwelb_cookie_lines(request_rec *r, gwe_slice **lines, size_t cap)
  */
 static const char *gwelb_request_url(request_rec *r)
 {
-    if (r->filename && !strncmp(r->filename, "proxy:", 6) &&
-        strchr(r->filename, '?'))
-        return r->filename + 6;
+    const char *f = r->filename;
+
+    /* byte by byte: a shorter filename ends the test at its NUL */
+    if (f && f[0] == 'p' && f[1] == 'r' && f[2] == 'o' && f[3] == 'x' &&
+        f[4] == 'y' && f[5] == ':' && strchr(f + 6, '?'))
+        return f + 6;
     return r->unparsed_uri ? r->unparsed_uri : "";
 }
 
