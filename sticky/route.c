@@ -29,7 +29,10 @@ int gwe_route_match(const char *value, size_t len, char sep,
         if (rl == 0 || rl <= best_len || rl >= len)
             continue;
         tail = value + len - rl;
-        if (tail[-1] == sep && memcmp(tail, routes[i].ptr, rl) == 0) {
+        /* routes of one cluster often differ only at the end (node1,
+         * node2): the last byte rules most of them out without a call */
+        if (tail[-1] == sep && tail[rl - 1] == routes[i].ptr[rl - 1] &&
+            memcmp(tail, routes[i].ptr, rl) == 0) {
             best = (int)i;
             best_len = rl;
         }
