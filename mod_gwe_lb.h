@@ -66,6 +66,7 @@ typedef struct gwelb_balancer_conf {
 
     /* GWELBRouteCookie: the route cookie (backend stickiness). */
     const char *cookie_name; /* NULL: no route cookie */
+    size_t cookie_name_len;
     gwe_cookie_attrs cookie; /* its attributes */
     const char *cookie_arg;  /* raw argument, to spot a conflicting repeat */
 

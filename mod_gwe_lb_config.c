@@ -62,6 +62,7 @@ void *gwelb_merge_balancer_conf(apr_pool_t *p, void *basev, void *addv)
     }
     if (!add->cookie_name) {
         bc->cookie_name = base->cookie_name;
+        bc->cookie_name_len = base->cookie_name_len;
         bc->cookie = base->cookie;
         bc->cookie_arg = base->cookie_arg;
     }
@@ -259,6 +260,7 @@ static const char *set_route_cookie(cmd_parms *cmd, void *mconfig,
     if (gwe_cookie_attrs_check(&bc->cookie, msg, sizeof(msg)))
         return apr_pstrdup(cmd->pool, msg);
     bc->cookie_name = name;
+    bc->cookie_name_len = strlen(name);
     bc->cookie_arg = joined;
     return NULL;
 }

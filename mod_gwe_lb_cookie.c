@@ -85,7 +85,7 @@ static const char *gwelb_signed_cookie_value(request_rec *r,
     const proxy_balancer *b = rq->balancer;
     char v[GWE_SIGNED_MAX + 1], id[GWE_OPAQUE_ID_LEN];
     gwe_signed_fields f;
-    gwe_slice name = {bc->cookie_name, strlen(bc->cookie_name)};
+    gwe_slice name = {bc->cookie_name, bc->cookie_name_len};
     gwe_slice bal = {b->s->name, strlen(b->s->name)};
     long now = (long)apr_time_sec(r->request_time);
     size_t n;
@@ -124,30 +124,25 @@ static const char *gwelb_signed_cookie_value(request_rec *r,
                        NULL);
 }
 
-/* "NAME=.route; attributes" for the member that served, measured and
- * written straight into the pool. */
+/* "NAME=.route; attributes" for the member that served, written once,
+ * straight into the pool at the most it can take (every route byte
+ * escaped: a few bytes of a request's pool spared a measuring pass and a
+ * copy). */
 static const char *gwelb_cookie_value(request_rec *r, const gwelb_request *rq)
 {
     const gwelb_balancer_conf *bc = rq->conf;
     int tls = gwelb_is_tls(r, bc);
-    size_t nlen, rlen, len;
-    char sep, *v, buf[512];
+    size_t rlen, cap;
+    char *v;
 
     if (bc->keys)
         return gwelb_signed_cookie_value(r, rq, tls);
-    nlen = strlen(bc->cookie_name);
     rlen = strlen(rq->served_route);
-    sep = gwelb_separator(bc);
-    /* one pass when it fits the stack, as every ordinary cookie does */
-    len = gwe_set_cookie_line(buf, sizeof buf, bc->cookie_name, nlen, sep,
-                              rq->served_route, rlen, bc->cookie_attrs[tls],
-                              bc->cookie_attrs_len[tls]);
-    if (len < sizeof buf)
-        return apr_pstrmemdup(r->pool, buf, len);
-    v = apr_palloc(r->pool, len + 1);
-    gwe_set_cookie_line(v, len + 1, bc->cookie_name, nlen, sep,
-                        rq->served_route, rlen, bc->cookie_attrs[tls],
-                        bc->cookie_attrs_len[tls]);
+    cap = bc->cookie_name_len + 2 + 3 * rlen + bc->cookie_attrs_len[tls] + 1;
+    v = apr_palloc(r->pool, cap);
+    gwe_set_cookie_line(v, cap, bc->cookie_name, bc->cookie_name_len,
+                        gwelb_separator(bc), rq->served_route, rlen,
+                        bc->cookie_attrs[tls], bc->cookie_attrs_len[tls]);
     return v;
 }
 
@@ -360,7 +355,7 @@ apr_status_t gwelb_cookie_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     request_rec *r = f->r;
 
     if (rq->cookie) {
-        size_t name_len = strlen(rq->conf->cookie_name);
+        size_t name_len = rq->conf->cookie_name_len;
 
         if (gwelb_member_sets_cookie(r->headers_out, rq, name_len) ||
             gwelb_member_sets_cookie(r->err_headers_out, rq, name_len)) {
@@ -392,7 +387,7 @@ void gwelb_strip_route_cookie(request_rec *r, const gwelb_balancer_conf *bc)
 
     if (!n)
         return;
-    nlen = strlen(bc->cookie_name);
+    nlen = bc->cookie_name_len;
     for (i = 0; i < n; i++) {
         char *out = apr_palloc(r->pool, lines[i].len + 1);
         size_t removed, len;

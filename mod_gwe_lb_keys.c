@@ -396,7 +396,7 @@ static const char *gwelb_scope_keys(apr_pool_t *p, apr_pool_t *ptemp,
 {
     unsigned char lens[16];
     gwe_slice scope[GWE_SIGNED_SCOPE_PARTS];
-    gwe_slice name = {bc->cookie_name, strlen(bc->cookie_name)};
+    gwe_slice name = {bc->cookie_name, bc->cookie_name_len};
     gwe_slice bal = {b->s->name, strlen(b->s->name)};
     size_t i, n = gwe_signed_scope(name, bal, lens, scope), at = 0;
     int j;

@@ -159,7 +159,7 @@ static void gwelb_extract(request_rec *r, const gwelb_balancer_conf *bc,
     sc.params = bc->params;
     sc.nparams = bc->nparams > 0 ? (size_t)bc->nparams : 0;
     sc.cookie.ptr = bc->cookie_name;
-    sc.cookie.len = bc->cookie_name ? strlen(bc->cookie_name) : 0;
+    sc.cookie.len = bc->cookie_name ? bc->cookie_name_len : 0;
     sc.separator = gwelb_separator(bc);
     sc.verify = NULL;
     sc.now = 0;

@@ -58,6 +58,15 @@ int gwe_pct_decode_tail(const char *in, size_t len, char *out, size_t cap,
     return 0;
 }
 
+/* Bit c of plain[c / 64]: c is a cookie-octet other than '%', so it stands
+ * for itself in an encoded value.  One lookup per byte where the rule
+ * takes six compares: every Set-Cookie measures its route with it. */
+static const uint64_t plain[4] = {
+    /* 0x21-0x3f without '"' (0x22), '%' (0x25), ',' (0x2c), ';' (0x3b) */
+    0xf7ffefda00000000u,
+    /* 0x40-0x7e without '\\' (0x5c) */
+    0x7fffffffefffffffu, 0, 0};
+
 size_t gwe_cookie_encode(const char *in, size_t len, char *out, size_t cap)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -66,14 +75,14 @@ size_t gwe_cookie_encode(const char *in, size_t len, char *out, size_t cap)
     for (i = 0; i < len; i++) {
         unsigned char c = (unsigned char)in[i];
 
-        need += (gwe_is_cookie_octet(c) && c != '%') ? 1 : 3;
+        need += (plain[c >> 6] >> (c & 63)) & 1 ? 1 : 3;
     }
     if (out == NULL || cap < need)
         return need;
     for (i = 0; i < len; i++) {
         unsigned char c = (unsigned char)in[i];
 
-        if (gwe_is_cookie_octet(c) && c != '%') {
+        if ((plain[c >> 6] >> (c & 63)) & 1) {
             *out++ = (char)c;
         } else {
             *out++ = '%';

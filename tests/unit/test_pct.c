@@ -162,6 +162,30 @@ START_TEST(encode_row_test)
 }
 END_TEST
 
+/* Every byte alone: it stands for itself exactly when it is an RFC 6265
+ * cookie-octet other than '%' (README 4.5), else it becomes %XX. */
+START_TEST(encode_every_byte)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    int c;
+
+    for (c = 0; c < 256; c++) {
+        char in = (char)c, out[4] = {0};
+        int plain = c >= 0x21 && c <= 0x7e && c != '"' && c != ',' &&
+                    c != ';' && c != '\\' && c != '%';
+        size_t n = gwe_cookie_encode(&in, 1, out, sizeof out);
+
+        ck_assert_msg(n == (plain ? 1u : 3u), "byte 0x%02x: length %zu", c, n);
+        if (plain)
+            ck_assert_msg(out[0] == in, "byte 0x%02x changed", c);
+        else
+            ck_assert_msg(out[0] == '%' && out[1] == hex[c >> 4] &&
+                              out[2] == hex[c & 15],
+                          "byte 0x%02x: \"%.3s\"", c, out);
+    }
+}
+END_TEST
+
 Suite *suite_pct(void)
 {
     Suite *s = suite_create("pct");
@@ -170,6 +194,7 @@ Suite *suite_pct(void)
 
     tcase_add_loop_test(tc, decode_row_test, 0, (int)NELEMS(decode_rows));
     tcase_add_loop_test(te, encode_row_test, 0, (int)NELEMS(encode_rows));
+    tcase_add_test(te, encode_every_byte);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, te);
     return s;
