@@ -125,9 +125,8 @@ static const char *gwelb_signed_cookie_value(request_rec *r,
 }
 
 /* "NAME=.route; attributes" for the member that served, written once,
- * straight into the pool at the most it can take (every route byte
- * escaped: a few bytes of a request's pool spared a measuring pass and a
- * copy). */
+ * straight into the pool at the most it can take (gwe_set_cookie_line_max:
+ * a few bytes of a request's pool spared a measuring pass and a copy). */
 static const char *gwelb_cookie_value(request_rec *r, const gwelb_request *rq)
 {
     const gwelb_balancer_conf *bc = rq->conf;
@@ -138,11 +137,17 @@ static const char *gwelb_cookie_value(request_rec *r, const gwelb_request *rq)
     if (bc->keys)
         return gwelb_signed_cookie_value(r, rq, tls);
     rlen = strlen(rq->served_route);
-    cap = bc->cookie_name_len + 2 + 3 * rlen + bc->cookie_attrs_len[tls] + 1;
+    cap = gwe_set_cookie_line_max(bc->cookie_name_len, rlen,
+                                  bc->cookie_attrs_len[tls]) +
+          1;
     v = apr_palloc(r->pool, cap);
-    gwe_set_cookie_line(v, cap, bc->cookie_name, bc->cookie_name_len,
-                        gwelb_separator(bc), rq->served_route, rlen,
-                        bc->cookie_attrs[tls], bc->cookie_attrs_len[tls]);
+    /* the bound holds (tests/unit/test_set_cookie.c); a line it did not
+     * hold would be unwritten bytes, never sent */
+    if (gwe_set_cookie_line(v, cap, bc->cookie_name, bc->cookie_name_len,
+                            gwelb_separator(bc), rq->served_route, rlen,
+                            bc->cookie_attrs[tls],
+                            bc->cookie_attrs_len[tls]) >= cap)
+        return NULL;
     return v;
 }
 

@@ -148,6 +148,12 @@ size_t gwe_set_cookie_line(char *out, size_t cap, const char *name,
     return w.len;
 }
 
+size_t gwe_set_cookie_line_max(size_t name_len, size_t route_len,
+                               size_t attrs_len)
+{
+    return name_len + 2 + 3 * route_len + attrs_len; /* "=", sep, %XX */
+}
+
 static void build(writer *w, const char *name, size_t name_len, char sep,
                   const char *route, size_t route_len,
                   const gwe_cookie_attrs *a, int is_tls)

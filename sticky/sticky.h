@@ -335,6 +335,11 @@ size_t gwe_set_cookie_line(char *out, size_t cap, const char *name,
                            size_t name_len, char sep, const char *route,
                            size_t route_len, const char *attrs,
                            size_t attrs_len);
+/* The most gwe_set_cookie_line can need, every route byte escaped: a
+ * buffer of this plus one always holds the line and its NUL, so a caller
+ * can write it in one pass without measuring first. */
+size_t gwe_set_cookie_line_max(size_t name_len, size_t route_len,
+                               size_t attrs_len);
 
 /*
  * gwe_set_cookie_sets - 1 if the Set-Cookie header value line sets the

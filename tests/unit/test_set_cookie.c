@@ -249,6 +249,9 @@ START_TEST(build_row_test)
                       out, r->want);
         ck_assert_msg(out[wlen + 1] == '#', "%s: line wrote past the NUL",
                       r->name);
+        ck_assert_msg(wlen <= gwe_set_cookie_line_max(strlen(cname),
+                                                      r->route.n, alen),
+                      "%s: longer than gwe_set_cookie_line_max", r->name);
     }
     guard_release(&g);
 }
