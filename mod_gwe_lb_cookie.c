@@ -246,15 +246,19 @@ static void gwelb_add_tunnel_filter(request_rec *r, gwelb_request *rq)
                               apr_pool_cleanup_null);
 }
 
+/* ws:// or wss://: mod_proxy_wstunnel's members */
+static int gwelb_is_ws(const proxy_worker *w)
+{
+    return w->s->scheme[0] == 'w' && w->s->scheme[1] == 's';
+}
+
 /* A member that may answer with a 101: mod_proxy_http sends that status
  * line and r->headers_out straight to the connection
  * (ap_send_interim_response), and mod_proxy_wstunnel copies the member's
  * bytes, neither passing the request's output filters. */
 static int gwelb_may_tunnel(request_rec *r, const proxy_worker *w)
 {
-    return w &&
-           ((w->s->scheme[0] == 'w' && w->s->scheme[1] == 's') ||
-            w->s->upgrade[0]) &&
+    return w && (gwelb_is_ws(w) || w->s->upgrade[0]) &&
            apr_table_get(r->headers_in, "Upgrade");
 }
 
@@ -299,7 +303,7 @@ void gwelb_cookie_for_attempt(request_rec *r, gwelb_request *rq)
     if (gwelb_may_tunnel(r, w)) {
         apr_table_addn(r->headers_out, "Set-Cookie", rq->cookie);
         rq->cookie_placed = 1;
-        if (!rq->tunnel_filter && !strncmp(w->s->scheme, "ws", 2))
+        if (!rq->tunnel_filter && gwelb_is_ws(w))
             gwelb_add_tunnel_filter(r, rq);
     }
 }

@@ -521,11 +521,11 @@ proxy_worker *gwelb_find_member(proxy_balancer *b, request_rec *r)
     else if (by_route)
         rq->served_route = rq->requested;
     else {
-        size_t len = strnlen(chosen->s->route, sizeof(chosen->s->route));
+        gwe_slice route = {
+            chosen->s->route,
+            strnlen(chosen->s->route, sizeof(chosen->s->route))};
 
-        memcpy(rq->served_copy, chosen->s->route, len);
-        rq->served_copy[len] = '\0';
-        rq->served_route = rq->served_copy;
+        rq->served_route = gwelb_route_copy(rq->served_copy, &route);
     }
     rq->attempts++;
     rq->env_due = 1; /* gwelb_scheme_env, or post_request without one */
